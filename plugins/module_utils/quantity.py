@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.obot developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes resource quantities ("500m", "2", "512Mi", "1G", "1e3"), parsed the way the
 API server does (k8s.io/apimachinery/pkg/api/resource), so settings can be compared
 before anything is sent to a cluster."""

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.obot developers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection's settings: derived values and validation, as pure functions over a plain
 dict of settings (the role defaults of aiplatform.obot.obot_settings merged with inventory).
 
@@ -84,14 +84,26 @@ def keycloak_enabled(settings):
     return _flag(settings, "keycloak_enabled") and _flag(settings, "obot_keycloak_enabled")
 
 
+def rustfs_iam_managed(settings):
+    """The obot_rustfs_iam role manages RustFS users (and generates missing keys) when RustFS is
+    on and its admin API is configured."""
+    return (_flag(settings, "rustfs_enabled") and _given(settings, "obot_rustfs_admin_endpoint")
+            and _given(settings, "obot_rustfs_admin_access_key") and _given(settings, "obot_rustfs_admin_secret_key"))
+
+
+def _keys_available(settings, access, secret):
+    """A purpose's S3 keys are set in inventory, or obot_rustfs_iam generates them."""
+    return (_given(settings, access) and _given(settings, secret)) or rustfs_iam_managed(settings)
+
+
 def derive(settings):
     """The derived settings table of DESIGN.md section 3. Holds no secret."""
     enabled = to_bool(settings.get("obot_enabled", True)) is not False
     domain = _text(settings, "cloudflare_domain")
     base_url = "https://%s.%s" % (_text(settings, "keycloak_subdomain"), domain)
     rustfs = _flag(settings, "rustfs_enabled")
-    backup_keys = _given(settings, "obot_s3_access_key") and _given(settings, "obot_s3_secret_key")
-    audit_keys = _given(settings, "obot_audit_s3_access_key") and _given(settings, "obot_audit_s3_secret_key")
+    backup_keys = _keys_available(settings, "obot_s3_access_key", "obot_s3_secret_key")
+    audit_keys = _keys_available(settings, "obot_audit_s3_access_key", "obot_audit_s3_secret_key")
     return {
         "obot_enabled": enabled,
         "obot_hostname": "%s.%s" % (_text(settings, "obot_subdomain"), domain),
@@ -200,6 +212,12 @@ class _Checker:
             return None
         return parse_quantity(self.settings[name])
 
+    def resources(self, prefix):
+        """<prefix>_{cpu,memory}_{request,limit}: plain quantities, each request within its limit."""
+        for kind in ("cpu", "memory"):
+            request, limit = "%s_%s_request" % (prefix, kind), "%s_%s_limit" % (prefix, kind)
+            self.at_most((request, self.strict_quantity(request, kind)), (limit, self.strict_quantity(limit, kind)), "the %s request" % kind)
+
     def at_most(self, small, big, what):
         """small <= big, both (name, amount); skipped when either failed already."""
         (small_name, small_amount), (big_name, big_amount) = small, big
@@ -253,12 +271,7 @@ def _check_core(check):
     check.text("obot_version", _VERSION, "a release number such as 0.2.33 (without the leading v)")
     check.text("obot_image_repository", _IMAGE, "an image repository without tag such as ghcr.io/jrmatherly/obot-entraid")
     check.integer("obot_replicas", 1, 10)
-    cpu_request = check.strict_quantity("obot_cpu_request", "cpu")
-    cpu_limit = check.strict_quantity("obot_cpu_limit", "cpu")
-    memory_request = check.strict_quantity("obot_memory_request", "memory")
-    memory_limit = check.strict_quantity("obot_memory_limit", "memory")
-    check.at_most(("obot_cpu_request", cpu_request), ("obot_cpu_limit", cpu_limit), "the cpu request")
-    check.at_most(("obot_memory_request", memory_request), ("obot_memory_limit", memory_limit), "the memory request")
+    check.resources("obot")
     check.integer("obot_app_wait_timeout", 1)
     check.boolean("obot_app_wait")
 
@@ -275,6 +288,7 @@ def _check_database(check, settings):
     check.text("obot_postgres_user", _PG_IDENTIFIER, "a PostgreSQL role name (lowercase letters, digits, '_')")
     check.text("obot_postgres_db", _PG_IDENTIFIER, "a PostgreSQL database name (lowercase letters, digits, '_')")
     check.integer("obot_postgresql_replicas", 1, 5)
+    check.resources("obot_postgresql")
     check.strict_quantity("obot_postgresql_storage_size", "memory")
     check.strict_quantity("obot_storage_size", "memory")
     check.text("obot_postgresql_image", _IMAGE, "a PostgreSQL image with pgvector such as ghcr.io/cloudnative-pg/postgresql:18-standard-trixie")
@@ -303,7 +317,8 @@ def _check_workspace(check, settings):
     check.text("obot_s3_bucket", _BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
     check.text("obot_s3_endpoint", _URL, "the in-cluster S3 URL such as http://rustfs-svc.storage.svc.cluster.local:9000")
     check.text("obot_s3_region", re.compile(r"^[a-z0-9-]+$"), "an S3 region such as us-east-1")
-    check.credentials("obot_workspace_s3_access_key", "obot_workspace_s3_secret_key", "workspace storage", required=True)
+    check.credentials("obot_workspace_s3_access_key", "obot_workspace_s3_secret_key", "workspace storage",
+                      required=not rustfs_iam_managed(settings))
     if _given(settings, "obot_workspace_s3_access_key") and _text(settings, "obot_workspace_s3_access_key") == _text(settings, "obot_s3_access_key"):
         check.fail("obot_workspace_s3_access_key", "must differ from obot_s3_access_key: the workspace needs its own "
                                                    "credentials, not the database backup ones")
@@ -395,8 +410,10 @@ def _check_storage_service(check, settings):
         check.text(name, _BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.', '-')")
     if not rustfs:
         return
-    check.text("obot_rustfs_admin_endpoint", _URL, "the URL the controller uses for RustFS's admin API, such as https://s3.example.com")
-    check.credentials("obot_rustfs_admin_access_key", "obot_rustfs_admin_secret_key", "RustFS admin", required=True)
+    # Without the admin API, RustFS users are managed elsewhere and every purpose's keys come from inventory.
+    if check.text("obot_rustfs_admin_endpoint", _URL, "the URL the controller uses for RustFS's admin API, such as https://s3.example.com",
+                  required=False) is not None:
+        check.credentials("obot_rustfs_admin_access_key", "obot_rustfs_admin_secret_key", "RustFS admin", required=True)
     if derive(settings)["obot_backup_enabled"] or settings.get("obot_workspace_provider") == "s3":
         check.text("obot_s3_endpoint", _URL, "the in-cluster S3 URL such as http://rustfs-svc.storage.svc.cluster.local:9000")
 

@@ -50,18 +50,33 @@ def test_two_switch_flags(flag, global_name, obot_name, enabled, global_flag, ob
     assert derived_settings(settings)[flag] is (enabled and global_flag and obot_flag)
 
 
-@pytest.mark.parametrize("enabled, rustfs, access, secret, barman", list(itertools.product(BOOLS, BOOLS, BOOLS, BOOLS, BOOLS)))
-def test_backup_flag(enabled, rustfs, access, secret, barman):
+def admin_api(managed):
+    """RustFS admin API settings: with them obot_rustfs_iam generates missing keys."""
+    if not managed:
+        return {}
+    return dict(obot_rustfs_admin_endpoint="https://s3.example.com", obot_rustfs_admin_access_key="rustfsadmin",
+                obot_rustfs_admin_secret_key="rustfs-admin-secret")
+
+
+@pytest.mark.parametrize("enabled, rustfs, access, secret, barman, managed", list(itertools.product(BOOLS, BOOLS, BOOLS, BOOLS, BOOLS, BOOLS)))
+def test_backup_flag(enabled, rustfs, access, secret, barman, managed):
     settings = valid_settings(obot_enabled=enabled, rustfs_enabled=rustfs, cnpg_barman_plugin_enabled=barman,
-                              obot_s3_access_key="backup" if access else "", obot_s3_secret_key="backupsecret" if secret else "")
-    assert derived_settings(settings)["obot_backup_enabled"] is (enabled and rustfs and access and secret and barman)
+                              obot_s3_access_key="backup" if access else "", obot_s3_secret_key="backupsecret" if secret else "",
+                              **admin_api(managed))
+    assert derived_settings(settings)["obot_backup_enabled"] is (enabled and rustfs and barman and ((access and secret) or managed))
 
 
-@pytest.mark.parametrize("enabled, rustfs, access, secret", list(itertools.product(BOOLS, BOOLS, BOOLS, BOOLS)))
-def test_audit_flag(enabled, rustfs, access, secret):
-    settings = valid_settings(obot_enabled=enabled, rustfs_enabled=rustfs,
+@pytest.mark.parametrize("enabled, rustfs, access, secret, managed", list(itertools.product(BOOLS, BOOLS, BOOLS, BOOLS, BOOLS)))
+def test_audit_flag(enabled, rustfs, access, secret, managed):
+    settings = valid_settings(obot_enabled=enabled, rustfs_enabled=rustfs, **admin_api(managed),
                               obot_audit_s3_access_key="audit" if access else "", obot_audit_s3_secret_key="auditsecret" if secret else "")
-    assert derived_settings(settings)["obot_audit_logs_enabled"] is (enabled and rustfs and access and secret)
+    assert derived_settings(settings)["obot_audit_logs_enabled"] is (enabled and rustfs and ((access and secret) or managed))
+
+
+def test_generated_workspace_keys_need_the_admin_api():
+    workspace = dict(S3, obot_workspace_s3_access_key="", obot_workspace_s3_secret_key="")
+    assert settings_problems(valid_settings(**dict(workspace, **RUSTFS))) == []
+    assert any(line.startswith("obot_workspace_s3_access_key: is required") for line in settings_problems(valid_settings(**workspace)))
 
 
 def test_string_booleans_from_templates():
@@ -136,6 +151,8 @@ BAD = [
     (dict(obot_postgres_user="Obot-User"), "obot_postgres_user", "PostgreSQL role name"),
     (dict(obot_postgres_db="1db"), "obot_postgres_db", "PostgreSQL database name"),
     (dict(obot_postgresql_replicas=6), "obot_postgresql_replicas", "from 1 to 5"),
+    (dict(obot_postgresql_cpu_request="2", obot_postgresql_cpu_limit="1000m"), "obot_postgresql_cpu_request", "must not exceed obot_postgresql_cpu_limit"),
+    (dict(obot_postgresql_memory_limit="1G"), "obot_postgresql_memory_limit", "memory quantity"),
     (dict(obot_postgresql_storage_size="10GB"), "obot_postgresql_storage_size", "memory quantity"),
     (dict(obot_storage_size=""), "obot_storage_size", "is required"),
     (dict(obot_storage_class="Fast_SSD"), "obot_storage_class", "StorageClass"),
@@ -181,7 +198,8 @@ BAD = [
     (dict(obot_mcp_max_memory="32Gi", obot_mcp_default_memory_limit="512Mi"), "obot_mcp_max_memory", "a container's max must not exceed obot_mcp_memory_limits_quota"),
     (dict(obot_mcp_cpu_requests_quota="16"), "obot_mcp_cpu_requests_quota", "must not exceed obot_mcp_cpu_limits_quota"),
     (dict(obot_mcp_default_memory_limit="1.5Gb"), "obot_mcp_default_memory_limit", "memory quantity"),
-    (dict(RUSTFS, obot_rustfs_admin_endpoint=""), "obot_rustfs_admin_endpoint", "is required"),
+    (dict(RUSTFS, obot_rustfs_admin_access_key=""), "obot_rustfs_admin_access_key", "is required"),
+    (dict(RUSTFS, obot_rustfs_admin_endpoint="s3.example.com"), "obot_rustfs_admin_endpoint", "admin API"),
     (dict(RUSTFS, obot_rustfs_admin_secret_key="1234567"), "obot_rustfs_admin_secret_key", "shorter than 8"),
     (dict(obot_s3_access_key="backup"), "obot_s3_secret_key", "is required"),
     (dict(obot_audit_s3_access_key="au", obot_audit_s3_secret_key="audit-secret"), "obot_audit_s3_access_key", "3 to 128"),
