@@ -31,6 +31,27 @@ def _label(obj):
     return "%s %s" % (obj.get("kind", "?"), name)
 
 
+def _diff(obj, item, state):
+    if state == "absent":
+        # kubernetes.core gives no diff for a deletion: name what goes (never its data, a Secret's say).
+        metadata = {key: value for key, value in (obj.get("metadata") or {}).items() if key in ("name", "namespace")}
+        before, after = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": metadata}, {}
+    else:
+        before, after = item.get("diff", {}).get("before", {}), item.get("diff", {}).get("after", {})
+    return {"before_header": _label(obj), "after_header": _label(obj), "before": before, "after": after}
+
+
+def _in_new_namespace(obj, item, objects):
+    """In check mode, a dry run cannot place an object in a namespace the same list creates:
+    report it as one that would be created rather than as an error."""
+    namespace = (obj.get("metadata") or {}).get("namespace")
+    error = item.get("error")
+    new = any(other.get("kind") == "Namespace" and other.get("metadata", {}).get("name") == namespace for other in objects)
+    if new and isinstance(error, dict) and 'namespaces "%s" not found' % namespace in error.get("msg", "").replace("\\", ""):
+        return {"changed": True, "diff": {"before": {}, "after": obj}}
+    return item
+
+
 class ActionModule(ActionBase):
     """Run kubernetes.core.k8s once for all objects and lift its per-object results."""
 
@@ -52,14 +73,15 @@ class ActionModule(ActionBase):
         if args["state"] == "present":
             module_args.update(apply=True, server_side_apply={"field_manager": args["field_manager"],
                                                               "force_conflicts": args["force_conflicts"]})
-        else:
-            module_args["continue_on_error"] = True
+        module_args["continue_on_error"] = True
         outcome = self._execute_module("kubernetes.core.k8s", module_args=module_args, task_vars=task_vars)
         if outcome.get("failed") and "result" not in outcome:
             return dict(result, **outcome)
 
         per_object = outcome.get("result", {}).get("results") if len(objects) > 1 else [outcome]
         per_object = per_object or []
+        if self._task.check_mode and args["state"] == "present":
+            per_object = [_in_new_namespace(obj, item, objects) for obj, item in zip(objects, per_object)]
         errors = [item["error"].get("msg", "") for item in per_object if isinstance(item.get("error"), dict)]
         if args["state"] == "absent":
             errors = [message for message in errors if MISSING_KIND not in message]
@@ -68,9 +90,5 @@ class ActionModule(ActionBase):
         if errors:
             result.update(failed=True, msg="Kubernetes refused: %s" % "; ".join(errors))
         if self._task.diff:
-            result["diff"] = [
-                {"before_header": _label(obj), "after_header": _label(obj),
-                 "before": item.get("diff", {}).get("before", {}), "after": item.get("diff", {}).get("after", {})}
-                for obj, item in zip(objects, per_object) if item.get("changed")
-            ]
+            result["diff"] = [_diff(obj, item, args["state"]) for obj, item in zip(objects, per_object) if item.get("changed")]
         return result

@@ -273,7 +273,12 @@ def _check_core(check):
     check.integer("obot_replicas", 1, 10)
     check.resources("obot")
     check.integer("obot_app_wait_timeout", 1)
-    check.boolean("obot_app_wait")
+    for name in ("obot_app_wait", "obot_app_security_context_enabled", "obot_app_wait_for_db"):
+        check.boolean(name)
+    check.integer("obot_app_run_as_user", 1)
+    check.text("obot_app_wait_for_db_image", _IMAGE, "an image with pg_isready, or empty for obot_postgresql_image", required=False)
+    check.text("obot_ingress_class_name", _DNS_NAME, "an IngressClass name, or empty for the cluster default", required=False)
+    check.text("obot_cnpg_operator_namespace", _DNS_LABEL, "the namespace CloudNativePG's operator runs in, such as cnpg-system")
 
 
 def _check_database(check, settings):
@@ -356,7 +361,7 @@ def _check_secrets_and_access(check, settings):
 
 
 def _check_identity(check, settings):
-    for name in ("keycloak_enabled", "obot_keycloak_enabled", "obot_keycloak_validate_certs"):
+    for name in ("keycloak_enabled", "obot_keycloak_enabled", "obot_keycloak_validate_certs", "obot_keycloak_realm_create"):
         check.boolean(name)
     keycloak = keycloak_enabled(settings)
     entra = any(_given(settings, name) for name in ("obot_entra_tenant_id", "obot_entra_client_id", "obot_entra_client_secret"))

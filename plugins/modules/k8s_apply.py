@@ -9,13 +9,15 @@ DOCUMENTATION = r"""
 module: k8s_apply
 short_description: Apply or remove a list of Kubernetes objects the collection's way
 version_added: 0.1.0
-author: aiplatform.obot developers
+author:
+  - aiplatform.obot developers (!UNKNOWN)
 description:
   - Runs M(kubernetes.core.k8s) once for all the given objects, so a role pays one module start for many objects.
   - With O(state=present), server-side apply under one field manager, taking over conflicting fields.
   - With O(state=absent), deletes the objects; a kind the cluster does not serve (its CRD is not installed) has nothing
     to delete and is not an error.
-  - Shows one diff per changed object in diff mode (M(kubernetes.core.k8s) keeps them inside its result for a list).
+  - Shows one diff per changed object in diff mode (M(kubernetes.core.k8s) keeps them inside its result for a list);
+    a removed object's diff names it (kind, namespace and name), never its content.
   - The connection comes from O(kubeconfig) and O(context), or the environment (E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG))
     as for M(kubernetes.core.k8s). The module is in the action group C(aiplatform.obot.k8s) for C(module_defaults).
   - Run tasks that hold Secrets with C(no_log), which also hides their diff.
@@ -53,6 +55,10 @@ attributes:
     support: full
   action:
     support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   platform:
     platforms: all
 extends_documentation_fragment:

@@ -17,6 +17,9 @@ import pytest
 
 from testbed.controlplane import REPO_ROOT, ControlPlane, ControlPlaneError
 
+# One Keycloak per session for the module and the role tests.
+from integration.keycloak_fixtures import admin_api, keycloak, proxy, realm  # pylint: disable=unused-import
+
 SESSION_PREFIX = "cluster-session-"
 
 

@@ -112,12 +112,17 @@ RUSTFS = dict(rustfs_enabled=True, obot_rustfs_admin_endpoint="https://s3.exampl
               obot_rustfs_admin_secret_key="rustfs-admin-secret")
 
 
-@pytest.mark.parametrize("settings", [KEYCLOAK, ENTRA, S3, RUSTFS, dict(RUSTFS, obot_s3_access_key="backup", obot_s3_secret_key="backup-secret",
-                                                                         cnpg_barman_plugin_enabled=True, obot_s3_endpoint="http://s3:9000"),
-                                      dict(obot_encryption_key="ab" * 32), dict(obot_bootstrap_token="ef" * 32),
-                                      dict(obot_admin_emails="a@example.com, b.c@example.org"), dict(obot_allowed_email_domains="example.com,example.org"),
-                                      dict(obot_encryption_provider="aws", obot_encryption_key=""), dict(obot_otel_sample_prob="0.5"),
-                                      dict(S3, obot_replicas="2")])
+VALID_VARIANTS = [
+    KEYCLOAK, ENTRA, S3, RUSTFS,
+    dict(RUSTFS, obot_s3_access_key="backup", obot_s3_secret_key="backup-secret", cnpg_barman_plugin_enabled=True, obot_s3_endpoint="http://s3:9000"),
+    dict(obot_encryption_key="ab" * 32), dict(obot_bootstrap_token="ef" * 32),
+    dict(obot_admin_emails="a@example.com, b.c@example.org"), dict(obot_allowed_email_domains="example.com,example.org"),
+    dict(obot_encryption_provider="aws", obot_encryption_key=""), dict(obot_otel_sample_prob="0.5"),
+    dict(S3, obot_replicas="2"),
+]
+
+
+@pytest.mark.parametrize("settings", VALID_VARIANTS)
 def test_valid_variants(settings):
     assert settings_problems(valid_settings(**settings)) == []
 
@@ -195,7 +200,8 @@ BAD = [
     (dict(obot_mcp_memory_limits_quota="-16Gi"), "obot_mcp_memory_limits_quota", "negative"),
     (dict(obot_mcp_default_cpu_limit="2"), "obot_mcp_default_cpu_limit", "LimitRange default must not exceed obot_mcp_max_cpu"),
     (dict(obot_mcp_default_memory_request="1Gi"), "obot_mcp_default_memory_request", "defaultRequest must not exceed obot_mcp_default_memory_limit"),
-    (dict(obot_mcp_max_memory="32Gi", obot_mcp_default_memory_limit="512Mi"), "obot_mcp_max_memory", "a container's max must not exceed obot_mcp_memory_limits_quota"),
+    (dict(obot_mcp_max_memory="32Gi", obot_mcp_default_memory_limit="512Mi"), "obot_mcp_max_memory",
+     "a container's max must not exceed obot_mcp_memory_limits_quota"),
     (dict(obot_mcp_cpu_requests_quota="16"), "obot_mcp_cpu_requests_quota", "must not exceed obot_mcp_cpu_limits_quota"),
     (dict(obot_mcp_default_memory_limit="1.5Gb"), "obot_mcp_default_memory_limit", "memory quantity"),
     (dict(RUSTFS, obot_rustfs_admin_access_key=""), "obot_rustfs_admin_access_key", "is required"),
@@ -216,13 +222,17 @@ BAD = [
     (dict(obot_ingress_kind="route"), "obot_ingress_kind", "httproute, ingress, none"),
     (dict(obot_gateway_namespace="Network"), "obot_gateway_namespace", "namespace"),
     (dict(obot_app_wait="soon"), "obot_app_wait", "boolean"),
+    (dict(obot_app_run_as_user=0), "obot_app_run_as_user", "at least 1"),
+    (dict(obot_app_wait_for_db_image="Postgres Image"), "obot_app_wait_for_db_image", "pg_isready"),
+    (dict(obot_ingress_class_name="Nginx_Class"), "obot_ingress_class_name", "IngressClass"),
+    (dict(obot_cnpg_operator_namespace=""), "obot_cnpg_operator_namespace", "is required"),
     (dict(obot_enabled="perhaps"), "obot_enabled", "boolean"),
 ]
 
 
 def test_bad_corpus_is_large_and_distinct():
     assert len(BAD) >= 40
-    assert len({repr(sorted(overrides.items())) for overrides, _, _ in BAD}) == len(BAD)
+    assert len({repr(sorted(overrides.items())) for overrides, _name, _words in BAD}) == len(BAD)
 
 
 @pytest.mark.parametrize("overrides, name, words", BAD, ids=["%s-%d" % (case[1], index) for index, case in enumerate(BAD)])

@@ -1,0 +1,171 @@
+"""Action plugin aiplatform.obot.k8s_apply on the local control plane: one diff per changed
+object under --diff, idempotence, check mode, removal (unknown kinds included) and the API
+server's strict field validation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.cluster
+
+REPO = Path(__file__).resolve().parents[3]
+VENV_BIN = REPO / ".cache" / "venv" / "bin"
+PLAYBOOK = """\
+- name: Exercise k8s_apply
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Apply the objects
+      aiplatform.obot.k8s_apply:
+        state: "{{ apply_state }}"
+        definition: "{{ apply_objects }}"
+"""
+
+
+class Runner:
+    """Runs the one-task playbook on a list of objects."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.playbook = tmp_path / "apply.yml"
+        self.playbook.write_text(PLAYBOOK)
+        self.runs = 0
+
+    def __call__(self, objects: list, *args: str, state: str = "present", json_output: bool = True):
+        self.runs += 1
+        vars_file = self.tmp_path / f"vars{self.runs}.json"
+        vars_file.write_text(json.dumps({"apply_objects": objects, "apply_state": state,
+                                         "ansible_python_interpreter": str(VENV_BIN / "python")}))
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
+                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        if json_output:
+            env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+        command = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                   "-e", f"@{vars_file}", *args, str(self.playbook)]
+        proc = subprocess.run(command, cwd=self.tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        if not json_output:
+            return proc
+        assert proc.stdout.strip().startswith("{"), proc.stdout[-3000:] + proc.stderr[-3000:]
+        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+class Cluster:
+    """Reads (and cleans) a fresh namespace."""
+
+    def __init__(self, api_client, name: str):
+        from kubernetes import client  # pylint: disable=import-outside-toplevel
+
+        self.name = name
+        self.core = client.CoreV1Api(api_client)
+        self.custom = client.CustomObjectsApi(api_client)
+
+    def config_maps(self) -> dict:
+        """name -> (resourceVersion, data) of the namespace's ConfigMaps, the API server's own left out."""
+        return {item.metadata.name: (item.metadata.resource_version, item.data)
+                for item in self.core.list_namespaced_config_map(self.name).items if item.metadata.name != "kube-root-ca.crt"}
+
+
+@pytest.fixture(name="run")
+def fixture_run(tmp_path):
+    return Runner(tmp_path)
+
+
+@pytest.fixture(name="cluster")
+def fixture_cluster(kube_cluster, kube_api):  # pylint: disable=unused-argument
+    from kubernetes import client  # pylint: disable=import-outside-toplevel
+
+    name = "k8sapply-" + uuid.uuid4().hex[:8]
+    core = client.CoreV1Api(kube_api)
+    core.create_namespace({"metadata": {"name": name}})
+    yield Cluster(kube_api, name)
+    core.delete_namespace(name)
+
+
+def config_map(namespace: str, name: str, value: str) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": {"value": value}}
+
+
+def diff_headers(output: str) -> list:
+    """The objects --diff printed a diff for, in order."""
+    return [line.split("+++ after: ", 1)[1].strip() for line in output.splitlines() if line.startswith("+++ after: ")]
+
+
+def test_diff_shows_one_diff_per_changed_object_and_a_second_apply_changes_nothing(run, cluster):
+    ns = cluster.name
+    first = run([config_map(ns, name, "1") for name in ("a", "b", "c")], "--diff", json_output=False)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert diff_headers(first.stdout) == [f"ConfigMap {ns}/a", f"ConfigMap {ns}/b", f"ConfigMap {ns}/c"]
+    created = cluster.config_maps()
+    assert {name: entry[1] for name, entry in created.items()} == {name: {"value": "1"} for name in "abc"}
+
+    second = run([config_map(ns, name, "1") for name in ("a", "b", "c")])
+    assert second["changed"] is False
+    assert second["results"] == [{"object": f"ConfigMap {ns}/{name}", "changed": False} for name in "abc"]
+    assert cluster.config_maps() == created
+
+    # Two of three objects change: two diffs, each with its own change, and nothing for the third.
+    third = run([config_map(ns, "a", "1"), config_map(ns, "b", "2"), config_map(ns, "c", "3")], "--diff", json_output=False)
+    assert third.returncode == 0, third.stdout[-3000:]
+    assert diff_headers(third.stdout) == [f"ConfigMap {ns}/b", f"ConfigMap {ns}/c"]
+    assert '+        "value": "2"' in third.stdout and '+        "value": "3"' in third.stdout
+    now = cluster.config_maps()
+    assert now["a"] == created["a"] and now["b"][1] == {"value": "2"} and now["c"][1] == {"value": "3"}
+
+
+def test_check_mode_reports_changes_and_writes_nothing(run, cluster):
+    ns = cluster.name
+    assert run([config_map(ns, "a", "1")])["changed"] is True
+    before = cluster.config_maps()
+
+    checked = run([config_map(ns, "a", "2"), config_map(ns, "new", "1")], "--check", "--diff")
+    assert checked["changed"] is True
+    assert checked["results"] == [{"object": f"ConfigMap {ns}/a", "changed": True},
+                                  {"object": f"ConfigMap {ns}/new", "changed": True}]
+    diffs = {diff["before_header"]: diff for diff in checked["diff"]}
+    assert diffs[f"ConfigMap {ns}/a"]["before"]["data"] == {"value": "1"}
+    assert diffs[f"ConfigMap {ns}/a"]["after"]["data"] == {"value": "2"}
+    assert diffs[f"ConfigMap {ns}/new"]["before"] == {}
+    assert cluster.config_maps() == before
+
+
+def test_absent_deletes_real_objects_and_skips_kinds_the_cluster_does_not_serve(run, cluster):
+    ns = cluster.name
+    assert run([config_map(ns, "keep", "1"), config_map(ns, "gone", "1")])["changed"] is True
+    unknown = {"apiVersion": "nothing.example.com/v1", "kind": "NoSuchKind", "metadata": {"name": "x", "namespace": ns}}
+    stub = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gone", "namespace": ns}}
+
+    checked = run([stub, unknown], "--check", state="absent")
+    assert checked["changed"] is True and not checked.get("failed")
+    assert set(cluster.config_maps()) == {"keep", "gone"}
+
+    removed = run([stub, unknown], "--diff", state="absent")
+    assert not removed.get("failed"), removed
+    assert removed["changed"] is True
+    assert removed["results"] == [{"object": f"ConfigMap {ns}/gone", "changed": True},
+                                  {"object": f"NoSuchKind {ns}/x", "changed": False}]
+    assert [diff["before_header"] for diff in removed["diff"]] == [f"ConfigMap {ns}/gone"]
+    assert removed["diff"][0]["after"] == {}
+    assert set(cluster.config_maps()) == {"keep"}
+
+    again = run([stub, unknown], state="absent")
+    assert again["changed"] is False and not again.get("failed")
+
+    only_unknown = run([unknown], state="absent")
+    assert only_unknown["changed"] is False and not only_unknown.get("failed")
+
+
+def test_a_misspelled_field_in_a_custom_resource_fails_with_the_servers_message(run, cluster):
+    ns = cluster.name
+    canary = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "canary", "namespace": ns},
+              "spec": {"instances": 1, "storage": {"size": "1Gi"}, "enablePodMonitorr": True}}
+    failed = run([config_map(ns, "a", "1"), canary])
+    assert failed["failed"] is True
+    assert "enablePodMonitorr" in failed["msg"]
+    assert "field not declared in schema" in failed["msg"] or "unknown field" in failed["msg"], failed["msg"]
+    assert not cluster.custom.list_namespaced_custom_object("postgresql.cnpg.io", "v1", ns, "clusters")["items"]
