@@ -12,7 +12,7 @@ export SOPS_DISABLE_VERSION_CHECK := 1
 PYTEST      := PYTHONPATH=tests $(BIN)/python -m pytest
 TESTBED     := PYTHONPATH=tests $(BIN)/python -m testbed
 
-.PHONY: help setup test sanity lint units integration molecule cluster-up cluster-down demo bench clean
+.PHONY: help setup test sanity lint units cluster-tests integration molecule cluster-up cluster-down demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,7 +28,14 @@ $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn ../../../.. $(LINK)
 
-test: setup sanity lint units integration molecule ## Run every test
+test: setup sanity lint units cluster-tests ## Run every test
+
+# The tests that need the local control plane share one; it is stopped afterwards unless it
+# was already running.
+cluster-tests: setup
+	@was_up=1; $(TESTBED).controlplane status >/dev/null 2>&1 || was_up=0; \
+	$(TESTBED).controlplane up && $(MAKE) --no-print-directory integration molecule; status=$$?; \
+	[ $$was_up = 1 ] || $(TESTBED).controlplane down; exit $$status
 
 sanity: setup ## ansible-test sanity (offline, no ignore files)
 	hack/ansible-test-sanity.sh
@@ -42,8 +49,7 @@ units: setup ## Unit tests of filters, module_utils and modules
 integration: setup ## Integration tests on the local control plane, Keycloak, PostgreSQL and the RustFS fake
 	$(PYTEST) tests/integration
 
-molecule: setup ## Molecule scenarios on the local control plane
-	$(TESTBED).controlplane up
+molecule: setup ## Molecule scenarios on the local control plane (make cluster-up first)
 	$(BIN)/molecule test --all
 
 cluster-up: setup ## Build (once, cached) and start the local Kubernetes control plane
@@ -55,9 +61,13 @@ cluster-down: setup ## Stop the local Kubernetes control plane
 demo: setup ## Deploy the whole stack into the local control plane twice; the second run changes nothing
 	hack/demo.sh
 
+demo-down: setup ## Stop the demo's Keycloak and RustFS fake (the control plane: make cluster-down)
+	$(TESTBED).demo down
+
 bench: setup ## Benchmarks; JSON results under .cache/bench/
 	$(PYTEST) tests/bench -s
 
 clean: ## Stop local services and remove .cache (keeps the ~/.cache build cache)
+	-$(TESTBED).demo down
 	-$(TESTBED).controlplane down
 	rm -rf .cache

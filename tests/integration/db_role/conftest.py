@@ -139,3 +139,18 @@ def namespace(kube_cluster, kube_api):
 @pytest.fixture
 def run_role(tmp_path, namespace):
     return RoleRunner(tmp_path, namespace.name)
+
+
+@pytest.fixture
+def fresh(kube_cluster, kube_api, tmp_path):
+    """A runner for a namespace that does not exist yet (the role creates it), deleted after the test."""
+    from kubernetes import client  # pylint: disable=import-outside-toplevel
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+
+    name = "dbfresh-" + uuid.uuid4().hex[:8]
+    yield RoleRunner(tmp_path, name), Namespace(kube_api, name)
+    try:
+        client.CoreV1Api(kube_api).delete_namespace(name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise

@@ -173,6 +173,25 @@ def test_check_mode_on_a_fresh_namespace_creates_nothing(kube_cluster, namespace
     assert not [name for name in namespace.resource_versions() if not name.startswith("Secret/")]
 
 
+def test_on_a_fresh_cluster_check_mode_writes_nothing_then_the_role_creates_its_namespace(kube_cluster, fresh):
+    run_role, namespace = fresh
+    mark = kube_cluster.audit_mark()
+    run = run_role(BACKUPS_ON, "--check", "--diff")
+    assert_ok(run)
+    assert run.changed > 0, "check mode should report the namespace and what it would receive"
+    writes = [event for event in kube_cluster.write_events_since(mark) if "dryRun" not in event.get("requestURI", "")
+              and namespace.name in (event.get("objectRef", {}).get("namespace"), event.get("objectRef", {}).get("name"))]
+    assert not writes, writes
+    assert not namespace.core.list_namespace(field_selector=f"metadata.name={namespace.name}").items
+
+    assert_ok(run_role(BACKUPS_ON))
+    assert namespace.custom_object("Cluster", "obot-postgresql") is not None
+    assert namespace.secret("obot-db-secret") is not None
+    again = run_role(BACKUPS_ON)
+    assert_ok(again)
+    assert again.changed == 0, again.changed_tasks()
+
+
 def test_disabled_obot_touches_nothing(namespace, run_role):
     run = run_role(dict(BACKUPS_ON, obot_enabled=False))
     assert_ok(run)
@@ -192,7 +211,7 @@ def test_verbose_diff_output_never_shows_the_password_or_a_dsn(namespace, run_ro
     generated_run = run_role({}, "-vvv", "--diff", json_output=False)
     stored = namespace.secret_value("obot-db-secret", "password")
     text = "\n".join(outputs + [generated_run.output])
-    assert "TASK [aiplatform.obot.obot_db : Apply the database cluster and its companions]" in text
+    assert "TASK [aiplatform.obot.obot_db : Apply the namespace, the database cluster and its companions]" in text
     for secret in (password, password + "-changed", stored, BACKUPS_ON["obot_s3_secret_key"]):
         assert secret not in text
     assert "postgresql://" not in text and "postgres://" not in text
@@ -203,8 +222,8 @@ def test_verbose_diff_output_never_shows_the_password_or_a_dsn(namespace, run_ro
 
 
 def test_server_side_apply_path_is_strict(namespace, run_role, tmp_path):
-    """The role's apply path (kubernetes.core.k8s, server-side apply) rejects an unknown field, so
-    every custom resource the role applied was accepted by the real schemas as written."""
+    """The role's apply path (aiplatform.obot.k8s_apply, server-side apply) rejects an unknown field,
+    so every custom resource the role applied was accepted by the real schemas as written."""
     playbook = tmp_path / "canary.yml"
     playbook.write_text(f"""\
 - name: Canary
@@ -212,15 +231,12 @@ def test_server_side_apply_path_is_strict(namespace, run_role, tmp_path):
   gather_facts: false
   tasks:
     - name: Apply a Cluster with a misspelled field
-      kubernetes.core.k8s:
-        state: present
-        apply: true
-        server_side_apply: {{field_manager: aiplatform.obot, force_conflicts: true}}
+      aiplatform.obot.k8s_apply:
         definition:
-          apiVersion: postgresql.cnpg.io/v1
-          kind: Cluster
-          metadata: {{name: canary, namespace: {namespace.name}}}
-          spec: {{instances: 1, storage: {{size: 1Gi}}, enablePodMonitorr: true}}
+          - apiVersion: postgresql.cnpg.io/v1
+            kind: Cluster
+            metadata: {{name: canary, namespace: {namespace.name}}}
+            spec: {{instances: 1, storage: {{size: 1Gi}}, enablePodMonitorr: true}}
 """)
     run_role.playbook = playbook
     run = run_role()

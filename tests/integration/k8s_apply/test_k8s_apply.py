@@ -134,6 +134,32 @@ def test_check_mode_reports_changes_and_writes_nothing(run, cluster):
     assert cluster.config_maps() == before
 
 
+def test_check_mode_with_a_new_namespace_reports_it_and_its_objects_and_creates_nothing(run, cluster, kube_cluster):
+    """A dry run cannot place an object in a namespace the same list creates: both are reported
+    as ones that would be created, each with its diff, and nothing reaches the cluster."""
+    new_ns = "k8sapply-new-" + uuid.uuid4().hex[:8]
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": new_ns}}
+    mark = kube_cluster.audit_mark()
+    checked = run([namespace, config_map(new_ns, "inside", "1")], "--check", "--diff")
+    assert not checked.get("failed"), checked
+    assert checked["changed"] is True
+    assert checked["results"] == [{"object": f"Namespace {new_ns}", "changed": True},
+                                  {"object": f"ConfigMap {new_ns}/inside", "changed": True}]
+    diffs = {diff["before_header"]: diff for diff in checked["diff"]}
+    assert set(diffs) == {f"Namespace {new_ns}", f"ConfigMap {new_ns}/inside"}
+    assert diffs[f"Namespace {new_ns}"]["after"]["metadata"]["name"] == new_ns
+    assert diffs[f"ConfigMap {new_ns}/inside"]["before"] == {}
+    assert diffs[f"ConfigMap {new_ns}/inside"]["after"]["data"] == {"value": "1"}
+    writes = [event for event in kube_cluster.write_events_since(mark) if "dryRun" not in event.get("requestURI", "")
+              and new_ns in (event.get("objectRef", {}).get("namespace"), event.get("objectRef", {}).get("name"))]
+    assert not writes, writes
+    assert not cluster.core.list_namespace(field_selector=f"metadata.name={new_ns}").items
+
+    # Without the Namespace in the list, a missing namespace stays an error.
+    alone = run([config_map(new_ns, "inside", "1")], "--check")
+    assert alone.get("failed") is True and "not found" in alone["msg"]
+
+
 def test_absent_deletes_real_objects_and_skips_kinds_the_cluster_does_not_serve(run, cluster):
     ns = cluster.name
     assert run([config_map(ns, "keep", "1"), config_map(ns, "gone", "1")])["changed"] is True

@@ -50,8 +50,10 @@ def test_converge_is_idempotent_and_changing_max_pods_changes_only_the_quota(san
     third = sandbox.run({"obot_mcp_max_pods": 5}, "--diff")
     assert third.returncode == 0, third.output
     assert third.changed_tasks() == [APPLY]
-    changed = [r["result"]["kind"] for r in third.task_result(APPLY)["result"]["results"] if r["changed"]]
-    assert changed == ["ResourceQuota"]
+    applied = third.task_result(APPLY)
+    assert [r["object"] for r in applied["results"] if r["changed"]] == [f"ResourceQuota {sandbox.mcp_namespace}/mcp-servers-quota"]
+    # --diff shows the one changed object.
+    assert [d["before_header"] for d in applied["diff"]] == [f"ResourceQuota {sandbox.mcp_namespace}/mcp-servers-quota"]
     after = sandbox.resource_versions()
     moved = {key for key in before if after[key] != before[key]}
     assert moved == {"ResourceQuota mcp-servers-quota"}
@@ -83,10 +85,15 @@ def test_check_mode_on_a_fresh_cluster_reports_and_writes_nothing(sandbox):
     mark = sandbox.plane.audit_mark()
     run = sandbox.run(None, "--check", "--diff")
     assert run.returncode == 0, run.output
-    assert run.changed >= 1
-    shown = run.task_result("Show the changes to the MCP sandbox")["msg"]
-    assert "ResourceQuota mcp-servers-quota (would be created)" in shown
-    assert shown["ResourceQuota mcp-servers-quota (would be created)"]["spec"]["hard"]["pods"] == "3"
+    assert run.changed_tasks() == [APPLY]
+    # Every object shows its diff: the Namespace and cluster-wide RBAC from the server-side dry run,
+    # the objects of the new namespace as ones that would be created.
+    applied = run.task_result(APPLY)
+    shown = {d["before_header"].split()[0] if "/" not in d["before_header"]
+             else "%s %s" % (d["before_header"].split()[0], d["before_header"].split("/")[-1]): d for d in applied["diff"]}
+    assert set(shown) == EXPECTED
+    quota = shown["ResourceQuota mcp-servers-quota"]
+    assert quota["before"] == {} and quota["after"]["spec"]["hard"]["pods"] == "3"
     assert sandbox.own_writes_since(mark) == []
     assert sandbox.objects() == {}
 
@@ -97,10 +104,12 @@ def test_check_mode_shows_a_change_as_a_diff_and_writes_nothing(sandbox):
     before = sandbox.resource_versions()
     run = sandbox.run({"obot_mcp_max_pods": 7, "obot_mcp_internet_egress": False}, "--check", "--diff")
     assert run.returncode == 0, run.output
-    shown = run.task_result("Show the changes to the MCP sandbox")["msg"]
-    assert set(shown) == {"ResourceQuota mcp-servers-quota", "NetworkPolicy mcp-servers"}
-    assert shown["ResourceQuota mcp-servers-quota"]["after"]["spec"]["hard"]["pods"] == "7"
-    assert shown["ResourceQuota mcp-servers-quota"]["before"]["spec"]["hard"]["pods"] == "3"
+    assert run.changed_tasks() == [APPLY]
+    shown = {d["before_header"]: d for d in run.task_result(APPLY)["diff"]}
+    quota = f"ResourceQuota {sandbox.mcp_namespace}/mcp-servers-quota"
+    assert set(shown) == {quota, f"NetworkPolicy {sandbox.mcp_namespace}/mcp-servers"}
+    assert shown[quota]["after"]["spec"]["hard"]["pods"] == "7"
+    assert shown[quota]["before"]["spec"]["hard"]["pods"] == "3"
     assert sandbox.resource_versions() == before
 
 
@@ -152,5 +161,6 @@ def test_obot_disabled_changes_nothing(sandbox):
 def test_verbose_diff_output_holds_no_secret(sandbox):
     first = sandbox.run(None, "-vvv", "--diff", json_output=False)
     assert first.returncode == 0, first.output
-    assert "mcp-servers-quota" in first.output  # the diff was printed
+    for label in ("ResourceQuota", "LimitRange", "Role", "RoleBinding", "NetworkPolicy"):  # one diff per object
+        assert first.output.count(f"+++ after: {label} {sandbox.mcp_namespace}/") == 1, label
     assert secret_leaks(first.output, {"obot_encryption_key": ENCRYPTION_KEY}) == []
