@@ -12,7 +12,7 @@ export SOPS_DISABLE_VERSION_CHECK := 1
 PYTEST      := PYTHONPATH=tests $(BIN)/python -m pytest
 TESTBED     := PYTHONPATH=tests $(BIN)/python -m testbed
 
-.PHONY: help setup test sanity lint units cluster-tests integration molecule cluster-up cluster-down demo demo-down bench clean
+.PHONY: help setup test sanity lint units cluster-tests integration molecule reliability cluster-up cluster-down demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ $(LINK):
 	mkdir -p $(dir $(LINK))
 	ln -sfn ../../../.. $(LINK)
 
-test: setup sanity lint units cluster-tests ## Run every test
+test: setup sanity lint units cluster-tests reliability ## Run every test
 
 # The tests that need the local control plane share one; it is stopped afterwards unless it
 # was already running.
@@ -49,8 +49,12 @@ units: setup ## Unit tests of filters, module_utils and modules
 integration: setup ## Integration tests on the local control plane, Keycloak, PostgreSQL and the RustFS fake
 	$(PYTEST) tests/integration
 
-molecule: setup ## Molecule scenarios on the local control plane (make cluster-up first)
-	$(BIN)/molecule test --all
+reliability: setup ## API server and RustFS killed mid-run, concurrent converges, secret hygiene (private control plane)
+	$(PYTEST) tests/reliability
+
+molecule: setup ## Molecule scenarios on the local control plane (make cluster-up first; scenario kind needs Docker)
+	$(BIN)/molecule test -s default
+	$(BIN)/molecule test -s full_stack
 
 cluster-up: setup ## Build (once, cached) and start the local Kubernetes control plane
 	$(TESTBED).controlplane up
@@ -64,7 +68,7 @@ demo: setup ## Deploy the whole stack into the local control plane twice; the se
 demo-down: setup ## Stop the demo's Keycloak and RustFS fake (the control plane: make cluster-down)
 	$(TESTBED).demo down
 
-bench: setup ## Benchmarks; JSON results under .cache/bench/
+bench: setup ## Benchmarks against a one-process baseline; JSON results under .cache/bench/
 	$(PYTEST) tests/bench -s
 
 clean: ## Stop local services and remove .cache (keeps the ~/.cache build cache)

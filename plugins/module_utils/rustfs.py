@@ -25,6 +25,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit
 from urllib.request import Request, build_opener, HTTPSHandler
 
+from ansible.module_utils.basic import missing_required_lib
+
 try:
     import boto3
     from botocore.auth import S3SigV4Auth
@@ -657,3 +659,29 @@ def check_access(client, access_key, secret_key, bucket, denied_buckets=(), chec
             "%s on bucket '%s' should be %s but was %s" % (p["operation"], p["bucket"], p["expected"], p["outcome"])
             for p in wrong)), operation="access-check")
     return probes
+
+
+def run_module(module, action, result_key=None):
+    """What every rustfs_* module does once its AnsibleModule is built: require boto3, connect
+    with the shared options, run ``action(client, params)`` (RustfsError becomes fail_json here,
+    once) and exit. With ``result_key`` the action returns an ensure_* result: its warnings are
+    shown, ``after`` is returned under that key and before/after as the diff; without it the
+    action's dict is returned as it is, unchanged."""
+    if not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    params = module.params
+    try:
+        client = RustfsClient(params["endpoint"], params["access_key"], params["secret_key"], params["region"],
+                              params["validate_certs"])
+        result = action(client, params)
+    except RustfsError as exc:
+        module.fail_json(msg=str(exc))
+    if result_key is None:
+        module.exit_json(changed=False, **result)
+    for warning in result.get("warnings", ()):
+        module.warn(warning)
+    output = dict(changed=result["changed"], actions=result["actions"])
+    output[result_key] = result["after"]
+    if module._diff:  # pylint: disable=protected-access
+        output["diff"] = dict(before=result["before"], after=result["after"])
+    module.exit_json(**output)

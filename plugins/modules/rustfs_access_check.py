@@ -76,13 +76,10 @@ probes:
   sample: [{bucket: obot-postgres-backups, operation: write, expected: allowed, outcome: allowed}]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.obot.plugins.module_utils.rustfs import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    RustfsClient,
-    RustfsError,
     check_access,
+    run_module,
     rustfs_argument_spec,
 )
 
@@ -97,16 +94,9 @@ def main():
         timeout=dict(type="int", default=30),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    p = module.params
-    try:
-        client = RustfsClient(p["endpoint"], p["access_key"], p["secret_key"], p["region"], p["validate_certs"])
-        probes = check_access(client, p["user_access_key"], p["user_secret_key"], p["bucket"], p["denied_buckets"],
-                              check_mode=module.check_mode, timeout=p["timeout"])
-    except RustfsError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, probes=probes)
+    run_module(module, lambda client, p: dict(probes=check_access(
+        client, p["user_access_key"], p["user_secret_key"], p["bucket"], p["denied_buckets"],
+        check_mode=module.check_mode, timeout=p["timeout"])))
 
 
 if __name__ == "__main__":

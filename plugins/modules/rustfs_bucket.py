@@ -61,13 +61,10 @@ actions:
   sample: [create-bucket]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.obot.plugins.module_utils.rustfs import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    RustfsClient,
-    RustfsError,
     ensure_bucket,
+    run_module,
     rustfs_argument_spec,
 )
 
@@ -79,18 +76,8 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    p = module.params
-    try:
-        client = RustfsClient(p["endpoint"], p["access_key"], p["secret_key"], p["region"], p["validate_certs"])
-        result = ensure_bucket(client, p["name"], state=p["state"], check_mode=module.check_mode)
-    except RustfsError as exc:
-        module.fail_json(msg=str(exc))
-    output = dict(changed=result["changed"], actions=result["actions"], bucket=result["after"])
-    if module._diff:
-        output["diff"] = dict(before=result["before"], after=result["after"])
-    module.exit_json(**output)
+    run_module(module, lambda client, p: ensure_bucket(client, p["name"], state=p["state"], check_mode=module.check_mode),
+               result_key="bucket")
 
 
 if __name__ == "__main__":

@@ -60,13 +60,10 @@ buckets:
   sample: [obot-postgres-backups]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.obot.plugins.module_utils.rustfs import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    RustfsClient,
-    RustfsError,
     gather_info,
+    run_module,
     rustfs_argument_spec,
 )
 
@@ -78,15 +75,7 @@ def main():
                     default=["users", "policies", "buckets"]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    p = module.params
-    try:
-        client = RustfsClient(p["endpoint"], p["access_key"], p["secret_key"], p["region"], p["validate_certs"])
-        result = gather_info(client, p["gather"])
-    except RustfsError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **result)
+    run_module(module, lambda client, p: gather_info(client, p["gather"]))
 
 
 if __name__ == "__main__":

@@ -75,13 +75,10 @@ actions:
   sample: [add-canned-policy]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.obot.plugins.module_utils.rustfs import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    RustfsClient,
-    RustfsError,
     ensure_policy,
+    run_module,
     rustfs_argument_spec,
 )
 
@@ -95,18 +92,9 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ["policy"])])
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    p = module.params
-    try:
-        client = RustfsClient(p["endpoint"], p["access_key"], p["secret_key"], p["region"], p["validate_certs"])
-        result = ensure_policy(client, p["name"], policy=p["policy"], state=p["state"], check_mode=module.check_mode)
-    except RustfsError as exc:
-        module.fail_json(msg=str(exc))
-    output = dict(changed=result["changed"], actions=result["actions"], policy=result["after"])
-    if module._diff:
-        output["diff"] = dict(before=result["before"], after=result["after"])
-    module.exit_json(**output)
+    run_module(module, lambda client, p: ensure_policy(client, p["name"], policy=p["policy"], state=p["state"],
+                                                       check_mode=module.check_mode),
+               result_key="policy")
 
 
 if __name__ == "__main__":

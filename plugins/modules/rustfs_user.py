@@ -107,13 +107,10 @@ actions:
   sample: [add-user, set-user-or-group-policy]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aiplatform.obot.plugins.module_utils.rustfs import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
-    RustfsClient,
-    RustfsError,
     ensure_user,
+    run_module,
     rustfs_argument_spec,
 )
 
@@ -129,21 +126,10 @@ def main():
         policies=dict(type="list", elements="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
-    p = module.params
-    try:
-        client = RustfsClient(p["endpoint"], p["access_key"], p["secret_key"], p["region"], p["validate_certs"])
-        result = ensure_user(client, p["name"], secret_key=p["user_secret_key"], state=p["state"], status=p["status"],
-                             update_password=p["update_password"], policies=p["policies"], check_mode=module.check_mode)
-    except RustfsError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in result["warnings"]:
-        module.warn(warning)
-    output = dict(changed=result["changed"], actions=result["actions"], user=result["after"])
-    if module._diff:
-        output["diff"] = dict(before=result["before"], after=result["after"])
-    module.exit_json(**output)
+    run_module(module, lambda client, p: ensure_user(
+        client, p["name"], secret_key=p["user_secret_key"], state=p["state"], status=p["status"],
+        update_password=p["update_password"], policies=p["policies"], check_mode=module.check_mode),
+        result_key="user")
 
 
 if __name__ == "__main__":

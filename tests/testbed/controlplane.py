@@ -94,6 +94,9 @@ CONTROLLERS = (
     "endpointslice-controller",
     "disruption-controller",
     "ttl-after-finished-controller",
+    # Deleting a namespace must finish: these drop the PVC/PV protection finalizers once unused.
+    "persistentvolumeclaim-protection-controller",
+    "persistentvolume-protection-controller",
 )
 AUDIT_POLICY = {
     # Metadata only: request and response bodies (Secret data!) are never logged.
@@ -569,7 +572,7 @@ class ControlPlane:
             still = []
             for name in pending:
                 code, body = self._request("GET", f"{base}/{name}")
-                conditions = body.get("status", {}).get("conditions", []) if code == 200 else []
+                conditions = ((body.get("status") or {}).get("conditions") or []) if code == 200 else []
                 if not any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                     still.append(name)
             pending = still

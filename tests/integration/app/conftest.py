@@ -5,23 +5,13 @@ reader for what the role left in the cluster."""
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = REPO / ".cache" / "venv" / "bin"
-PLAYBOOK = """\
-- name: Converge obot_app
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: aiplatform.obot.obot_app
-"""
+from testbed.playbook import PlaybookRun, run_playbook, write_role_playbook
+
 ENCRYPTION_KEY_HEX = "5f" * 32  # a hex key: the role must normalise it to base64
 ENCRYPTION_KEY_B64 = base64.b64encode(bytes.fromhex(ENCRYPTION_KEY_HEX)).decode()
 # Settings every run needs. No kubelet runs here, so never wait for the rollout.
@@ -40,52 +30,17 @@ KINDS = [
 ]
 
 
-class RoleRun:
-    """The outcome of one ansible-playbook run."""
-
-    def __init__(self, proc: subprocess.CompletedProcess, json_output: bool):
-        self.returncode = proc.returncode
-        self.output = proc.stdout + proc.stderr
-        self.report = json.loads(proc.stdout) if json_output and proc.stdout.strip().startswith("{") else None
-
-    @property
-    def changed(self) -> int:
-        return self.report["stats"]["localhost"]["changed"]
-
-    def changed_tasks(self) -> list:
-        return [task["task"]["name"] for play in self.report["plays"] for task in play["tasks"]
-                if task["hosts"].get("localhost", {}).get("changed")]
-
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-
 class RoleRunner:
     """Runs the role with the given settings against one Obot namespace and one Gateway namespace."""
 
     def __init__(self, tmp_path: Path, namespace: str, gateway_namespace: str):
         self.tmp_path, self.namespace, self.gateway_namespace = tmp_path, namespace, gateway_namespace
-        self.playbook = tmp_path / "converge.yml"
-        self.playbook.write_text(PLAYBOOK)
-        self.runs = 0
+        self.playbook = write_role_playbook(tmp_path / "converge.yml", "obot_app")
 
-    def __call__(self, extra_vars: dict | None, *args: str, json_output: bool = True) -> RoleRun:
-        self.runs += 1
-        settings = dict(BASE_VARS, obot_namespace=self.namespace, obot_gateway_namespace=self.gateway_namespace,
-                        ansible_python_interpreter=str(VENV_BIN / "python"))
+    def __call__(self, extra_vars: dict | None, *args: str, json_output: bool = True) -> PlaybookRun:
+        settings = dict(BASE_VARS, obot_namespace=self.namespace, obot_gateway_namespace=self.gateway_namespace)
         settings.update(extra_vars or {})
-        vars_file = self.tmp_path / f"vars{self.runs}.json"
-        vars_file.write_text(json.dumps(settings))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        if json_output:
-            env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-        command = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                   "-e", f"@{vars_file}", *args, str(self.playbook)]
-        proc = subprocess.run(command, cwd=self.tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False)
-        run = RoleRun(proc, json_output)
-        vars_file.unlink()  # it holds secrets
-        return run
+        return run_playbook(self.playbook, *args, cwd=self.tmp_path, extra_vars=settings, json_output=json_output)
 
 
 class Cluster:

@@ -11,16 +11,13 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from testbed import playbook as ansible
 from testbed.postgres import PostgresServer
-
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = REPO / ".cache" / "venv" / "bin"
 
 
 @pytest.fixture(scope="session")
@@ -67,53 +64,12 @@ def db_role(pg_server):
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-class PlaybookRun:
-    def __init__(self, proc: subprocess.CompletedProcess):
-        self.returncode = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        self.output = proc.stdout + proc.stderr
-
-    def task_result(self, task_name: str) -> dict:
-        """The localhost result of ``task_name`` from the json callback."""
-        data = json.loads(self.stdout[self.stdout.index("{"):])
-        for play in data["plays"]:
-            for task in play["tasks"]:
-                if task["task"]["name"] == task_name:
-                    return task["hosts"]["localhost"]
-        raise AssertionError(f"task {task_name!r} not in the output")
-
-
-def ansible_env(extra: dict | None = None) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".cache" / "collections"),
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_HOST_KEY_CHECKING": "false",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-    })
-    env.update(extra or {})
-    return env
-
-
-def playbook_command(playbook: Path, extra_vars: dict, args: tuple = ()) -> list:
-    return [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook),
-            "-e", json.dumps(extra_vars), *args]
-
-
 @pytest.fixture
 def run_playbook(tmp_path):
-    """run_playbook(playbook, extra_vars, *args, json_output=True) -> PlaybookRun."""
+    """run_playbook(playbook, extra_vars, *args, json_output=True) -> testbed.playbook.PlaybookRun."""
 
-    def run(playbook, extra_vars: dict, *args, json_output: bool = True, timeout: int = 300) -> PlaybookRun:
-        env = ansible_env({"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"} if json_output else {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
-        proc = subprocess.run(playbook_command(Path(playbook), extra_vars, args), capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=timeout, check=False)
-        return PlaybookRun(proc)
+    def run(playbook, extra_vars: dict, *args, json_output: bool = True, timeout: int = 300) -> ansible.PlaybookRun:
+        return ansible.run_playbook(playbook, *args, cwd=tmp_path, extra_vars=extra_vars, json_output=json_output, timeout=timeout)
 
     return run
 
@@ -187,7 +143,7 @@ def rotate_in_background(tmp_path):
             "name": "Rotate", "hosts": "localhost", "gather_facts": False,
             "tasks": [{"name": "Rotate", "aiplatform.obot.cnpg_password_rotate": args}],
         }]))
-        proc = subprocess.Popen(playbook_command(path, {}), env=ansible_env(), cwd=tmp_path,
+        proc = subprocess.Popen(ansible.playbook_command(path), env=ansible.ansible_env(), cwd=tmp_path,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         return proc

@@ -61,9 +61,11 @@ class Kube:
         self.core.create_namespaced_secret(self.ns, body)
 
     def resource_versions(self):
+        # The Deployment's generation, not its resourceVersion: the deployment controller keeps
+        # writing its status (conditions) on its own.
         return {PASSWORD_SECRET: self.secret(PASSWORD_SECRET)[1].resource_version,
                 APP_SECRET: self.secret(APP_SECRET)[1].resource_version,
-                DEPLOYMENT: self.apps.read_namespaced_deployment(DEPLOYMENT, self.ns).metadata.resource_version}
+                DEPLOYMENT: self.apps.read_namespaced_deployment(DEPLOYMENT, self.ns).metadata.generation}
 
     def restarted_at(self):
         annotations = self.apps.read_namespaced_deployment(DEPLOYMENT, self.ns).spec.template.metadata.annotations or {}

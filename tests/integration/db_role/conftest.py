@@ -4,23 +4,13 @@
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_PYTHON = REPO / ".cache" / "venv" / "bin" / "python"
-PLAYBOOK = """\
-- name: Converge obot_db
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: aiplatform.obot.obot_db
-"""
+from testbed.playbook import PlaybookRun, run_playbook, write_role_playbook
+
 # Settings every run needs; obot_db_wait is false because no CloudNativePG operator runs here.
 BASE_VARS = {
     "cloudflare_domain": "example.com",
@@ -37,51 +27,17 @@ CUSTOM_KINDS = {
 }
 
 
-class RoleRun:
-    """The outcome of one ansible-playbook run."""
-
-    def __init__(self, proc: subprocess.CompletedProcess, json_output: bool):
-        self.returncode = proc.returncode
-        self.output = proc.stdout + proc.stderr
-        self.report = json.loads(proc.stdout) if json_output and proc.stdout.strip().startswith("{") else None
-
-    @property
-    def changed(self) -> int:
-        return self.report["stats"]["localhost"]["changed"]
-
-    @property
-    def failed(self) -> int:
-        stats = self.report["stats"]["localhost"]
-        return stats["failures"] + stats["unreachable"]
-
-    def changed_tasks(self) -> list:
-        return [task["task"]["name"] for play in self.report["plays"] for task in play["tasks"]
-                if task["hosts"].get("localhost", {}).get("changed")]
-
-
 class RoleRunner:
     """Runs the role against one namespace with the given settings."""
 
     def __init__(self, tmp_path: Path, namespace: str):
         self.tmp_path, self.namespace = tmp_path, namespace
-        self.playbook = tmp_path / "converge.yml"
-        self.playbook.write_text(PLAYBOOK)
-        self.runs = 0
+        self.playbook = write_role_playbook(tmp_path / "converge.yml", "obot_db")
 
-    def __call__(self, extra_vars: dict | None = None, *args: str, json_output: bool = True) -> RoleRun:
-        self.runs += 1
-        settings = dict(BASE_VARS, obot_namespace=self.namespace, ansible_python_interpreter=str(VENV_PYTHON))
+    def __call__(self, extra_vars: dict | None = None, *args: str, json_output: bool = True) -> PlaybookRun:
+        settings = dict(BASE_VARS, obot_namespace=self.namespace)
         settings.update(extra_vars or {})
-        vars_file = self.tmp_path / f"vars{self.runs}.json"
-        vars_file.write_text(json.dumps(settings))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        if json_output:
-            env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-        command = [str(VENV_PYTHON.parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                   "-e", f"@{vars_file}", *args, str(self.playbook)]
-        proc = subprocess.run(command, cwd=self.tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
-        return RoleRun(proc, json_output)
+        return run_playbook(self.playbook, *args, cwd=self.tmp_path, extra_vars=settings, json_output=json_output, timeout=600)
 
 
 class Namespace:

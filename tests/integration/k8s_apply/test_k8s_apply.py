@@ -4,18 +4,15 @@ server's strict field validation."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
+from testbed.playbook import run_playbook
+
 pytestmark = pytest.mark.cluster
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = REPO / ".cache" / "venv" / "bin"
 PLAYBOOK = """\
 - name: Exercise k8s_apply
   hosts: localhost
@@ -35,24 +32,12 @@ class Runner:
         self.tmp_path = tmp_path
         self.playbook = tmp_path / "apply.yml"
         self.playbook.write_text(PLAYBOOK)
-        self.runs = 0
 
     def __call__(self, objects: list, *args: str, state: str = "present", json_output: bool = True):
-        self.runs += 1
-        vars_file = self.tmp_path / f"vars{self.runs}.json"
-        vars_file.write_text(json.dumps({"apply_objects": objects, "apply_state": state,
-                                         "ansible_python_interpreter": str(VENV_BIN / "python")}))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        if json_output:
-            env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-        command = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                   "-e", f"@{vars_file}", *args, str(self.playbook)]
-        proc = subprocess.run(command, cwd=self.tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
-        if not json_output:
-            return proc
-        assert proc.stdout.strip().startswith("{"), proc.stdout[-3000:] + proc.stderr[-3000:]
-        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        """The task's result with the JSON callback, else the PlaybookRun."""
+        run = run_playbook(self.playbook, *args, cwd=self.tmp_path, extra_vars={"apply_objects": objects, "apply_state": state},
+                           json_output=json_output, timeout=300)
+        return run.task_results()[0] if json_output else run
 
 
 class Cluster:

@@ -4,23 +4,19 @@ server, proxy and Admin API fixtures come from tests/integration/keycloak_fixtur
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from testbed.keycloak import OBOT_HOST as HOST
+from testbed.playbook import run_playbook
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-VENV_BIN = os.path.join(ROOT, ".cache", "venv", "bin")
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
 MODULE = "aiplatform.obot.keycloak_oidc_client"
 
 
-class PlaybookRun:
-    def __init__(self, proc, result):
-        self.rc = proc.returncode
-        self.output = proc.stdout + proc.stderr
+class ModuleRun:
+    def __init__(self, run, result):
+        self.rc = run.returncode
+        self.output = run.output
         self.result = result  # the registered module result (None when the task failed)
 
     @property
@@ -31,7 +27,7 @@ class PlaybookRun:
 @pytest.fixture
 def run_module(tmp_path, keycloak, proxy):
     """Run the module once through ansible-playbook; module args default to the Obot client
-    via the counting proxy. Returns a PlaybookRun."""
+    via the counting proxy. Returns a ModuleRun."""
     counter = [0]
 
     def run(check=False, diff=False, verbose=False, task_no_log=False, **args):
@@ -60,18 +56,9 @@ def run_module(tmp_path, keycloak, proxy):
         }]
         playbook = tmp_path / f"play-{counter[0]}.yml"
         playbook.write_text(json.dumps(play))
-        cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               "-e", f"ansible_python_interpreter={os.path.join(VENV_BIN, 'python')}", str(playbook)]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        if verbose:
-            cmd.append("-vvv")
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_RETRY_FILES_ENABLED="0")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(tmp_path), timeout=300, check=False)
+        playbook_run = run_playbook(playbook, cwd=tmp_path, check=check, diff=diff, verbosity=3 if verbose else 0,
+                                    json_output=False, timeout=300)
         result = json.loads(out_file.read_text()) if out_file.exists() else None
-        return PlaybookRun(proc, result)
+        return ModuleRun(playbook_run, result)
 
     return run

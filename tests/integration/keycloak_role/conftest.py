@@ -5,43 +5,14 @@ proxy and Admin API reader from tests/integration/keycloak, the local control pl
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
+from testbed.playbook import PlaybookRun, run_playbook, write_role_playbook
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = REPO / ".cache" / "venv" / "bin"
 SECRET_KEY = "OBOT_KEYCLOAK_AUTH_PROVIDER_CLIENT_SECRET"
-PLAYBOOK = """\
-- name: Converge obot_keycloak_client
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: aiplatform.obot.obot_keycloak_client
-"""
-
-
-class RoleRun:
-    """The outcome of one ansible-playbook run (JSON report unless run with plain output)."""
-
-    def __init__(self, proc: subprocess.CompletedProcess, json_output: bool):
-        self.returncode = proc.returncode
-        self.output = proc.stdout + proc.stderr
-        self.report = json.loads(proc.stdout) if json_output and proc.stdout.strip().startswith("{") else None
-
-    @property
-    def changed(self) -> int:
-        return self.report["stats"]["localhost"]["changed"]
-
-    def changed_tasks(self) -> list:
-        """Names (without the role prefix) of the tasks that reported a change."""
-        return [task["task"]["name"].split(" : ", 1)[-1] for play in self.report["plays"] for task in play["tasks"]
-                if task["hosts"].get("localhost", {}).get("changed")]
 
 
 class RoleRunner:
@@ -61,27 +32,13 @@ class RoleRunner:
             "obot_keycloak_cookie_secret": "c" * 32,
             "obot_encryption_key": "5f" * 32,  # the preflight requires one
             "obot_namespace": namespace,
-            "ansible_python_interpreter": str(VENV_BIN / "python"),
         }
-        self.runs = 0
 
     def __call__(self, extra_vars: dict | None = None, *args: str, role: str = "obot_keycloak_client",
-                 json_output: bool = True) -> RoleRun:
-        self.runs += 1
-        playbook = self.tmp_path / f"converge-{role}.yml"
-        playbook.write_text(PLAYBOOK.replace("obot_keycloak_client", role))
+                 json_output: bool = True) -> PlaybookRun:
+        playbook = write_role_playbook(self.tmp_path / f"converge-{role}.yml", role)
         settings = dict(self.base_vars, **(extra_vars or {}))
-        vars_file = self.tmp_path / f"vars{self.runs}.json"
-        vars_file.write_text(json.dumps(settings))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-        if json_output:
-            env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-        command = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                   "-e", f"@{vars_file}", *args, str(playbook)]
-        proc = subprocess.run(command, cwd=self.tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False)
-        vars_file.unlink()  # it holds the admin password
-        return RoleRun(proc, json_output)
+        return run_playbook(playbook, *args, cwd=self.tmp_path, extra_vars=settings, json_output=json_output)
 
 
 class SecretReader:

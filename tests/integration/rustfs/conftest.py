@@ -2,19 +2,15 @@
 contract fake (always) and against a real RustFS when RUSTFS_TEST_ENDPOINT,
 RUSTFS_TEST_ACCESS_KEY and RUSTFS_TEST_SECRET_KEY are set (marked ``live``)."""
 
-import json
 import os
-import subprocess
 import uuid
 
 import pytest
 import yaml
 
+from testbed.playbook import run_playbook
 from testbed.rustfs_fake import RustfsFake
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ANSIBLE_PLAYBOOK = os.path.join(ROOT, ".cache", "venv", "bin", "ansible-playbook")
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
 LIVE_VARS = ("RUSTFS_TEST_ENDPOINT", "RUSTFS_TEST_ACCESS_KEY", "RUSTFS_TEST_SECRET_KEY")
 
 
@@ -58,33 +54,18 @@ class PlaybookRunner:
         self.runs = 0
 
     def run(self, tasks, extra_vars=None, check=False, diff=False, verbosity=0, callback="json"):
+        """The per-task results (a Results) with the JSON callback, else the PlaybookRun."""
         self.runs += 1
         variables = {"rustfs": self.server.connection}
         variables.update(extra_vars or {})
-        vars_file = self.tmp_path / ("vars%d.json" % self.runs)
-        vars_file.write_text(json.dumps(variables))
         play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
         playbook = self.tmp_path / ("play%d.yml" % self.runs)
         playbook.write_text(yaml.safe_dump(play, sort_keys=False))
-        command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-c", "local", "-e", "@%s" % vars_file, str(playbook)]
-        if check:
-            command.append("--check")
-        if diff:
-            command.append("--diff")
-        if verbosity:
-            command.append("-" + "v" * verbosity)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_STDOUT_CALLBACK=callback,
-                   ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_PYTHON_INTERPRETER=os.path.join(ROOT, ".cache", "venv", "bin", "python"),
-                   ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="False")
-        proc = subprocess.run(command, cwd=str(self.tmp_path), env=env, capture_output=True, text=True, timeout=300, check=False)
+        run = run_playbook(playbook, cwd=self.tmp_path, extra_vars=variables, check=check, diff=diff, verbosity=verbosity,
+                           json_output=callback == "json", env={"ANSIBLE_DEPRECATION_WARNINGS": "False"}, timeout=300)
         if callback != "json":
-            return proc
-        try:
-            data = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError("ansible-playbook gave no JSON:\n%s\n%s" % (proc.stdout[-3000:], proc.stderr[-3000:]))
-        results = [task["hosts"]["localhost"] for task in data["plays"][0]["tasks"]]
-        return Results(results, proc)
+            return run
+        return Results(run.task_results(), run)
 
 
 class Results(list):

@@ -4,26 +4,16 @@ and reused from their Secrets, inventory keys enforced, least privilege proved, 
 
 import base64
 import json
-import os
-import subprocess
 import uuid
 
 import pytest
 
 from ansible_collections.aiplatform.obot.plugins.module_utils.rustfs import RustfsClient
+from testbed.playbook import run_playbook, write_role_playbook
 from testbed.rustfs_fake import RustfsFake
 
 pytestmark = pytest.mark.cluster
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-VENV = os.path.join(ROOT, ".cache", "venv", "bin")
-PLAYBOOK = """\
-- name: Converge obot_rustfs_iam
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: aiplatform.obot.obot_rustfs_iam
-"""
 # The shared settings check requires workspace keys in the inventory with obot_workspace_provider s3,
 # so generated credentials are tested with backups and audit logs.
 BUCKETS = {"backup": "obot-postgres-backups", "audit": "obot-audit-logs"}
@@ -61,25 +51,16 @@ def converge(tmp_path, fake, namespace, check=False, verbose=False, **settings):
         "obot_rustfs_admin_endpoint": fake.endpoint,
         "obot_rustfs_admin_access_key": fake.root_access_key,
         "obot_rustfs_admin_secret_key": fake.root_secret_key,
-        "ansible_python_interpreter": os.path.join(VENV, "python"),
     }
     variables.update(settings)
-    (tmp_path / "vars.json").write_text(json.dumps(variables))
-    (tmp_path / "converge.yml").write_text(PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"), ANSIBLE_NOCOLOR="1")
-    if not verbose:
-        env.update(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    command = [os.path.join(VENV, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "@vars.json", "converge.yml"]
-    command += (["--check"] if check else []) + (["--diff", "-vvv"] if verbose else [])
-    proc = subprocess.run(command, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, check=False)
+    playbook = write_role_playbook(tmp_path / "converge.yml", "obot_rustfs_iam")
+    run = run_playbook(playbook, cwd=tmp_path, extra_vars=variables, check=check, diff=verbose, verbosity=3 if verbose else 0,
+                       json_output=not verbose, timeout=600)
     if verbose:
-        return proc
-    assert proc.stdout.strip().startswith("{"), proc.stdout[-3000:] + proc.stderr[-3000:]
-    report = json.loads(proc.stdout)
-    stats = report["stats"]["localhost"]
-    assert stats["failures"] == 0, json.dumps([t["hosts"]["localhost"] for t in report["plays"][0]["tasks"]
-                                               if t["hosts"]["localhost"].get("failed")], indent=1)[-4000:]
-    return stats["changed"], [t["task"]["name"] for t in report["plays"][0]["tasks"] if t["hosts"]["localhost"].get("changed")]
+        return run
+    stats = run.require_report()["stats"]["localhost"]
+    assert stats["failures"] == 0, json.dumps([result for result in run.task_results() if result.get("failed")], indent=1)[-4000:]
+    return stats["changed"], run.changed_tasks()
 
 
 def stored_keys(namespace, purpose):

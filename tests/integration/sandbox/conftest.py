@@ -5,23 +5,13 @@ left in the cluster (objects, resourceVersions, the apiserver's audit log)."""
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = REPO / ".cache" / "venv" / "bin"
-PLAYBOOK = """\
-- name: Converge obot_mcp_sandbox
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: aiplatform.obot.obot_mcp_sandbox
-"""
+from testbed.playbook import PlaybookRun, run_playbook, write_role_playbook
+
 ENCRYPTION_KEY = base64.b64encode(b"sandbox-pytest-only-key-87654321").decode()
 BASE_VARS = {
     "cloudflare_domain": "example.test",
@@ -42,35 +32,6 @@ KINDS = [
 ]
 
 
-def _short(task_name: str) -> str:
-    """A task's name without its "namespace.collection.role : " prefix."""
-    return task_name.split(" : ", 1)[-1]
-
-
-class RoleRun:
-    """The outcome of one ansible-playbook run."""
-
-    def __init__(self, proc: subprocess.CompletedProcess, json_output: bool):
-        self.returncode = proc.returncode
-        self.output = proc.stdout + proc.stderr
-        self.report = json.loads(proc.stdout) if json_output and proc.stdout.strip().startswith("{") else None
-
-    @property
-    def changed(self) -> int:
-        return self.report["stats"]["localhost"]["changed"]
-
-    def changed_tasks(self) -> list:
-        return [_short(task["task"]["name"]) for play in self.report["plays"] for task in play["tasks"]
-                if task["hosts"].get("localhost", {}).get("changed")]
-
-    def task_result(self, name: str) -> dict:
-        for play in self.report["plays"]:
-            for task in play["tasks"]:
-                if _short(task["task"]["name"]) == name:
-                    return task["hosts"]["localhost"]
-        raise KeyError(name)
-
-
 class Sandbox:
     """Runs the role on two fresh names (Obot and MCP namespace) and reads the cluster."""
 
@@ -80,27 +41,13 @@ class Sandbox:
         self.mcp_namespace = f"sbx-mcp-{suffix}"
         self.cluster_rbac_name = f"obot-namespace-reader-{self.obot_namespace}"
         self.tmp_path, self.plane, self.dynamic = tmp_path, plane, dynamic
-        self.playbook = tmp_path / "converge.yml"
-        self.playbook.write_text(PLAYBOOK)
-        self.runs = 0
+        self.playbook = write_role_playbook(tmp_path / "converge.yml", "obot_mcp_sandbox")
 
-    def run(self, extra_vars: dict | None = None, *args: str, json_output: bool = True) -> RoleRun:
-        self.runs += 1
-        settings = dict(BASE_VARS, obot_namespace=self.obot_namespace, obot_mcp_namespace=self.mcp_namespace,
-                        ansible_python_interpreter=str(VENV_BIN / "python"))
+    def run(self, extra_vars: dict | None = None, *args: str, json_output: bool = True) -> PlaybookRun:
+        settings = dict(BASE_VARS, obot_namespace=self.obot_namespace, obot_mcp_namespace=self.mcp_namespace)
         settings.update(extra_vars or {})
-        vars_file = self.tmp_path / f"vars{self.runs}.json"
-        vars_file.write_text(json.dumps(settings))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
-                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-                   **self.plane.env())
-        if json_output:
-            env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-        command = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                   "-e", f"@{vars_file}", *args, str(self.playbook)]
-        proc = subprocess.run(command, cwd=self.tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False)
-        vars_file.unlink()
-        return RoleRun(proc, json_output)
+        return run_playbook(self.playbook, *args, cwd=self.tmp_path, extra_vars=settings, json_output=json_output,
+                            env=self.plane.env())
 
     # ------------------------------------------------------------ cluster reads
 

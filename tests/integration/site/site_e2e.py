@@ -13,9 +13,12 @@ import urllib.request
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-VENV_BIN = os.path.join(ROOT, ".cache", "venv", "bin")
-COLLECTIONS = os.path.join(ROOT, ".cache", "collections")
+from testbed.snapshots import snapshot
+from testbed.playbook import COLLECTIONS as COLLECTIONS_PATH, REPO, VENV_BIN as VENV_BIN_PATH
+
+ROOT = str(REPO)
+VENV_BIN = str(VENV_BIN_PATH)
+COLLECTIONS = str(COLLECTIONS_PATH)
 INVENTORY = os.path.join(ROOT, "inventory")
 GROUP_VARS = os.path.join(INVENTORY, "group_vars", "obot")
 SECRETS_FILE = os.path.join(GROUP_VARS, "secrets.sops.yaml")
@@ -114,48 +117,6 @@ def local_services(kube_cluster, rustfs_for_inventory, keycloak_for_inventory):
         "obot_rustfs_admin_endpoint": rustfs_for_inventory.endpoint,
         "obot_keycloak_admin_url": keycloak_for_inventory.url,
     }
-
-
-def snapshot(api_client, namespaces) -> dict:
-    """{(apiVersion, kind, namespace, name): resourceVersion} of every object in namespaces,
-    the namespaces themselves and cluster-scoped objects whose name holds one of them (Events
-    left out: controllers write those)."""
-    from kubernetes import dynamic  # pylint: disable=import-outside-toplevel
-
-    client = dynamic.DynamicClient(api_client)
-    found = {}
-    for resource in client.resources.search():
-        if "list" not in (resource.verbs or []) or resource.kind in ("Event",) or resource.kind.endswith("List"):
-            continue
-        if getattr(resource, "subresource", None) or "/" in resource.name:
-            continue
-        scopes = namespaces if resource.namespaced else [None]
-        for namespace in scopes:
-            try:
-                items = resource.get(namespace=namespace).to_dict().get("items", [])
-            except Exception:  # pylint: disable=broad-except
-                continue  # a kind that cannot be listed (aggregated API unavailable, …)
-            for item in items:
-                meta = item["metadata"]
-                if namespace is None and not any(ns in meta["name"] for ns in namespaces):
-                    continue
-                found[(resource.group_version, resource.kind, meta.get("namespace"), meta["name"])] = meta["resourceVersion"]
-    return found
-
-
-def wait_until_settled(api_client, namespaces, quiet_seconds: float = 6, timeout: float = 90) -> dict:
-    """Snapshot once controllers have stopped touching the objects (quota status, …)."""
-    import time  # pylint: disable=import-outside-toplevel
-
-    deadline = time.monotonic() + timeout
-    previous = snapshot(api_client, namespaces)
-    while time.monotonic() < deadline:
-        time.sleep(quiet_seconds)
-        current = snapshot(api_client, namespaces)
-        if current == previous:
-            return current
-        previous = current
-    return previous
 
 
 def keycloak_realm_exists(server, realm: str) -> bool:

@@ -27,13 +27,14 @@ def alive(objects):
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory, kube_api, e2e_identity):
+def deployed(tmp_path_factory, kube_api, e2e_identity, rustfs_for_inventory):
     names = isolated_names("obot-td")
     ensure_namespaces(kube_api, [names["obot_namespace"], names["obot_gateway_namespace"]])
-    # No Keycloak or RustFS here: their parts are skipped (the client secret and backup keys
-    # come from the SOPS file) and teardown is not asked to remove the Keycloak client.
+    # Keycloak and RustFS parts are skipped here (the client secret and backup keys come from the
+    # SOPS file) and teardown is not asked to remove the Keycloak client; removing the data also
+    # removes RustFS users, so the RustFS fake stands in for RustFS.
     extra = tmp_path_factory.mktemp("teardown") / "extra.json"
-    extra.write_text(json.dumps(dict(names, obot_keycloak_admin_username="")))
+    extra.write_text(json.dumps(dict(names, obot_keycloak_admin_username="", obot_rustfs_admin_endpoint=rustfs_for_inventory.endpoint)))
     proc = run(["ansible-playbook", "site.yml", "-i", INVENTORY, "-e", f"@{extra}", "--skip-tags", "rustfs,keycloak"], **e2e_identity.env())
     assert proc.returncode == 0, proc.stdout[-5000:]
     namespaces = list(names.values())
