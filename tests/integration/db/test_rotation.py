@@ -379,8 +379,11 @@ def test_operator_mode_heals_an_interrupted_run(kube, app, stand_in, rotate, rot
 
 
 def test_rollout_that_never_finishes_restores_everything(kube, app, rotate):
-    """No kubelet runs in the test bed, so the restarted Deployment never becomes available: the
-    rotation cannot be proven complete and every change (database included) is undone."""
+    """The restarted Deployment never becomes available (its pods fit no node, not even the test
+    bed's fake one): the rotation cannot be proven complete and every change (database
+    included) is undone."""
+    kube.apps.patch_namespaced_deployment(DEPLOYMENT, kube.ns, {"spec": {"template": {"spec": {
+        "nodeSelector": {"aiplatform.obot/no-such-node": "true"}}}}})
     before = {name: kube.secret(name)[0] for name in (PASSWORD_SECRET, APP_SECRET)}
     verifier = app.verifier()
     result, run = rotate(direct_args(kube, app, password="Rolled-back-pw-123", wait=True, wait_timeout=2, poll_interval=0.5))
