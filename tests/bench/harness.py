@@ -206,19 +206,6 @@ def api_client(plane: ControlPlane):
     return config.new_client_from_config(config_file=str(plane.kubeconfig))
 
 
-def ensure_namespaces(client, names) -> None:
-    from kubernetes import client as k8s  # pylint: disable=import-outside-toplevel
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
-
-    core = k8s.CoreV1Api(client)
-    for name in names:
-        try:
-            core.create_namespace({"metadata": {"name": name}})
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-
-
 # ------------------------------------------------------------------ audit log
 
 def request_counts(events: list, user: str = ADMIN_USER) -> dict:

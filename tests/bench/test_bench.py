@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from bench import harness
-from testbed.snapshots import moved, wait_until_settled
+from testbed.snapshots import ensure_namespaces, moved, wait_until_settled
 
 BENCH_DIR = harness.ROOT / ".cache" / "bench"
 BASELINE_NAMESPACES = {"obot_namespace": "bench-base", "obot_mcp_namespace": "bench-base-mcp",
@@ -153,8 +153,8 @@ def test_bench(tmp_path):
     noop_runs = int(os.environ.get("OBOT_BENCH_NOOP_RUNS", "2"))
     with harness.private_plane("bench-cluster") as plane:
         client = harness.api_client(plane)
-        harness.ensure_namespaces(client, list(harness.PREEXISTING_NAMESPACES)
-                                  + [BASELINE_NAMESPACES["obot_namespace"], BASELINE_NAMESPACES["obot_gateway_namespace"]])
+        ensure_namespaces(client, list(harness.PREEXISTING_NAMESPACES)
+                          + [BASELINE_NAMESPACES["obot_namespace"], BASELINE_NAMESPACES["obot_gateway_namespace"]])
         env = harness.ansible_env(plane.kubeconfig)
 
         # The floor: the roles' objects (rendered with the same settings) in namespaces of their own.

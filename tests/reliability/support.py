@@ -15,7 +15,7 @@ import urllib.parse
 import uuid
 
 from bench import harness
-from testbed.snapshots import snapshot
+from testbed.snapshots import ensure_namespaces, snapshot
 
 # Objects the cluster makes by itself in every namespace.
 CLUSTER_MADE = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
@@ -29,7 +29,7 @@ def isolated_names(prefix: str) -> dict:
 def prepare_namespaces(plane, names: dict) -> None:
     """The namespaces a real cluster already has (no role creates them)."""
     with harness.api_client(plane) as client:
-        harness.ensure_namespaces(client, [names["obot_namespace"], names["obot_gateway_namespace"]])
+        ensure_namespaces(client, [names["obot_namespace"], names["obot_gateway_namespace"]])
 
 
 def converge(plane, names: dict, *flags, extra: dict | None = None, kubeconfig=None, on_start=None, timeout: float = 600,

@@ -1,9 +1,24 @@
-"""Snapshots of the objects in some namespaces, to prove a run created, deleted or changed
-nothing (used by the site tests, the benchmarks and the reliability suite)."""
+"""The objects of a test's namespaces: create the namespaces a real cluster already has, and
+snapshot their objects to prove a run created, deleted or changed nothing (used by the site
+tests, the benchmarks and the reliability suite)."""
 
 from __future__ import annotations
 
 import time
+
+
+def ensure_namespaces(client, names) -> None:
+    """Create the namespaces that do not exist yet."""
+    from kubernetes import client as k8s  # pylint: disable=import-outside-toplevel
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+
+    core = k8s.CoreV1Api(client)
+    for name in names:
+        try:
+            core.create_namespace({"metadata": {"name": name}})
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
 
 
 def snapshot(client, namespaces) -> dict:

@@ -172,21 +172,6 @@ def e2e_identity(kube_cluster, kube_api, tmp_path_factory):
     core.delete_namespace(name)
 
 
-def ensure_namespaces(api_client, names) -> None:
-    """Namespaces a real cluster already has: the Gateway's, and the shared one the Obot
-    server joins (the cluster template creates ai-system; no role creates obot_namespace)."""
-    from kubernetes import client  # pylint: disable=import-outside-toplevel
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
-
-    core = client.CoreV1Api(api_client)
-    for name in names:
-        try:
-            core.create_namespace({"metadata": {"name": name}})
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
-
-
 def isolated_names(prefix: str = "obot-e2e") -> dict:
     """Namespaces of one's own, so tests sharing the control plane never touch the same objects."""
     import uuid  # pylint: disable=import-outside-toplevel

@@ -8,8 +8,8 @@ import base64
 import json
 import pytest
 
-from site_e2e import INVENTORY, delete_namespaces, ensure_namespaces, isolated_names, recap, run
-from testbed.snapshots import wait_until_settled
+from site_e2e import INVENTORY, delete_namespaces, isolated_names, recap, run
+from testbed.snapshots import ensure_namespaces, wait_until_settled
 
 pytestmark = [pytest.mark.cluster, pytest.mark.keycloak]
 

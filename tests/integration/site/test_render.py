@@ -11,7 +11,8 @@ import subprocess
 import pytest
 import yaml
 
-from site_e2e import INVENTORY, TEST_AGE_KEY, VENV_BIN, ansible_env, delete_namespaces, ensure_namespaces, isolated_names, recap, run
+from testbed.snapshots import ensure_namespaces
+from site_e2e import INVENTORY, TEST_AGE_KEY, VENV_BIN, ansible_env, delete_namespaces, isolated_names, recap, run
 
 pytestmark = pytest.mark.cluster
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from site_e2e import INVENTORY, delete_namespaces, ensure_namespaces, isolated_names, present, recap, run
+from testbed.snapshots import ensure_namespaces
+from site_e2e import INVENTORY, delete_namespaces, isolated_names, present, recap, run
 
 pytestmark = pytest.mark.cluster
 
