@@ -1,94 +1,115 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.obot developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Apply or remove a list of Kubernetes objects through kubernetes.core.k8s in one module run,
-the collection's way: server-side apply under one field manager, per-object diffs shown by
---diff, and removal that tolerates kinds whose CRD is not installed."""
+"""Apply or remove a list of Kubernetes objects the collection's way: server-side apply under
+one field manager, a diff per changed object, check mode as a server-side dry run, and removal
+that tolerates kinds whose CRD is not installed. Runs in the controller (see kube_action)."""
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
+import copy
 
-ARGUMENT_SPEC = {
-    "definition": {"type": "list", "elements": "dict", "required": True},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "field_manager": {"type": "str", "default": "aiplatform.obot"},
-    "force_conflicts": {"type": "bool", "default": True},
-    "kubeconfig": {"type": "raw"},
-    "context": {"type": "str"},
-}
-# kubernetes.core reports a kind the API server does not serve (a CRD not installed) this way.
-MISSING_KIND = "Failed to find exact match"
+from ansible_collections.aiplatform.obot.plugins.module_utils.kube import KubeError, label
+from ansible_collections.aiplatform.obot.plugins.plugin_utils.kube_action import KubeAction
+
+HIDDEN = "VALUE_HIDDEN"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def _label(obj):
+def comparable(obj):
+    """What an apply can change: the object without its status (controllers write it), its
+    resourceVersion and the times in managedFields."""
+    obj = {key: value for key, value in obj.items() if key != "status"}
+    metadata = dict(obj.get("metadata") or {})
+    metadata.pop("resourceVersion", None)
+    metadata["managedFields"] = [{key: value for key, value in entry.items() if key != "time"} for entry in metadata.get("managedFields") or []]
+    obj["metadata"] = metadata
+    return obj
+
+
+def shown(obj, other=None, side="new"):
+    """An object as a diff shows it: no managedFields, and a Secret's values hidden; a value that
+    differs from ``other`` (the object on the diff's other side) is marked with ``side``, so the
+    diff still shows which keys change."""
+    if not obj:
+        return {}
+    obj = copy.deepcopy(obj)
     metadata = obj.get("metadata") or {}
-    name = metadata.get("name", "?")
-    if metadata.get("namespace"):
-        name = "%s/%s" % (metadata["namespace"], name)
-    return "%s %s" % (obj.get("kind", "?"), name)
+    metadata.pop("managedFields", None)
+    if obj.get("kind") == "Secret":
+        if LAST_APPLIED in (metadata.get("annotations") or {}):
+            metadata["annotations"][LAST_APPLIED] = HIDDEN
+        for field in ("data", "stringData"):
+            theirs = (other or {}).get(field) or {}
+            for key, value in (obj.get(field) or {}).items():
+                obj[field][key] = HIDDEN if theirs.get(key) == value else "%s (%s)" % (HIDDEN, side)
+    return obj
 
 
-def _diff(obj, item, state):
-    if state == "absent":
-        # kubernetes.core gives no diff for a deletion: name what goes (never its data, a Secret's say).
-        metadata = {key: value for key, value in (obj.get("metadata") or {}).items() if key in ("name", "namespace")}
-        before, after = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": metadata}, {}
-    else:
-        before, after = item.get("diff", {}).get("before", {}), item.get("diff", {}).get("after", {})
-    return {"before_header": _label(obj), "after_header": _label(obj), "before": before, "after": after}
+def identity(obj):
+    """apiVersion, kind, name and namespace: all a removal's diff shows."""
+    metadata = {key: value for key, value in (obj.get("metadata") or {}).items() if key in ("name", "namespace")}
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": metadata}
 
 
-def _in_new_namespace(obj, item, objects):
-    """In check mode, a dry run cannot place an object in a namespace the same list creates:
-    report it as one that would be created rather than as an error."""
-    namespace = (obj.get("metadata") or {}).get("namespace")
-    error = item.get("error")
-    new = any(other.get("kind") == "Namespace" and other.get("metadata", {}).get("name") == namespace for other in objects)
-    if new and isinstance(error, dict) and 'namespaces "%s" not found' % namespace in error.get("msg", "").replace("\\", ""):
-        return {"changed": True, "diff": {"before": {}, "after": obj}}
-    return item
+class ActionModule(KubeAction):
+    """Apply (or remove) each object in turn; stop at the first one the API server refuses."""
 
+    ARGUMENT_SPEC = {
+        "definition": {"type": "list", "elements": "dict", "required": True},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "remove": {"type": "list", "elements": "dict", "default": []},
+        "field_manager": {"type": "str", "default": "aiplatform.obot"},
+        "force_conflicts": {"type": "bool", "default": True},
+    }
 
-class ActionModule(ActionBase):
-    """Run kubernetes.core.k8s once for all objects and lift its per-object results."""
-
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
-        if validation.error_messages:
-            raise AnsibleActionFail("k8s_apply: %s" % "; ".join(validation.error_messages))
-        args = validation.validated_parameters
-        objects = args["definition"]
-        if not objects:
-            return dict(result, changed=False, results=[])
-
-        module_args = {"state": args["state"], "definition": objects, "hidden_fields": ["metadata.managedFields"]}
-        module_args.update((key, args[key]) for key in ("kubeconfig", "context") if args[key] is not None)
-        if args["state"] == "present":
-            module_args.update(apply=True, server_side_apply={"field_manager": args["field_manager"],
-                                                              "force_conflicts": args["force_conflicts"]})
-        module_args["continue_on_error"] = True
-        outcome = self._execute_module("kubernetes.core.k8s", module_args=module_args, task_vars=task_vars)
-        if outcome.get("failed") and "result" not in outcome:
-            return dict(result, **outcome)
-
-        per_object = outcome.get("result", {}).get("results") if len(objects) > 1 else [outcome]
-        per_object = per_object or []
-        if self._task.check_mode and args["state"] == "present":
-            per_object = [_in_new_namespace(obj, item, objects) for obj, item in zip(objects, per_object)]
-        errors = [item["error"].get("msg", "") for item in per_object if isinstance(item.get("error"), dict)]
-        if args["state"] == "absent":
-            errors = [message for message in errors if MISSING_KIND not in message]
-        result.update(changed=any(item.get("changed") for item in per_object),
-                      results=[{"object": _label(obj), "changed": bool(item.get("changed"))} for obj, item in zip(objects, per_object)])
-        if errors:
-            result.update(failed=True, msg="Kubernetes refused: %s" % "; ".join(errors))
+    def act(self, kube, args):
+        applied = args["definition"] if args["state"] == "present" else []
+        removed = (args["definition"] if args["state"] == "absent" else []) + args["remove"]
+        check_mode = bool(self._task.check_mode)
+        new_namespaces = set()
+        results, diffs = [], []
+        for present, obj in [(True, obj) for obj in applied] + [(False, obj) for obj in removed]:
+            try:
+                if present:
+                    before, after = self._present(kube, obj, args, check_mode, new_namespaces)
+                    changed = before is None or comparable(before) != comparable(after)
+                else:
+                    before, after = self._absent(kube, obj, check_mode)
+                    changed = before != after
+            except KubeError as exc:
+                return {"changed": any(item["changed"] for item in results), "results": results, "failed": True,
+                        "msg": "%s: %s" % (label(obj), exc)}
+            results.append({"object": label(obj), "changed": changed})
+            if changed:
+                diffs.append({"before_header": label(obj), "after_header": label(obj),
+                              "before": shown(before, after, "old"), "after": shown(after, before, "new")})
+        outcome = {"changed": any(item["changed"] for item in results), "results": results}
         if self._task.diff:
-            result["diff"] = [_diff(obj, item, args["state"]) for obj, item in zip(objects, per_object) if item.get("changed")]
-        return result
+            outcome["diff"] = diffs
+        return outcome
+
+    @staticmethod
+    def _present(kube, obj, args, check_mode, new_namespaces):
+        """(before, after) of a server-side apply; before is None for a new object."""
+        metadata = obj.get("metadata") or {}
+        if check_mode and metadata.get("namespace") in new_namespaces:
+            # A dry run cannot place an object in a namespace that does not exist yet.
+            return None, obj
+        before = kube.get(obj)
+        after = kube.apply(obj, args["field_manager"], args["force_conflicts"], dry_run=check_mode)
+        if check_mode and before is None and obj.get("kind") == "Namespace":
+            new_namespaces.add(metadata.get("name"))
+        return before, after
+
+    @staticmethod
+    def _absent(kube, obj, check_mode):
+        """(identity, {}) when the object goes, ({}, {}) when there is nothing to remove: it does
+        not exist, is already being deleted, or its kind is not served."""
+        if kube.resource(obj.get("apiVersion"), obj.get("kind")) is None:
+            return {}, {}
+        current = kube.get(obj)
+        if current is None or current["metadata"].get("deletionTimestamp"):
+            return {}, {}
+        kube.delete(obj, dry_run=check_mode)
+        return identity(obj), {}

@@ -12,15 +12,23 @@ version_added: 0.1.0
 author:
   - aiplatform.obot developers (!UNKNOWN)
 description:
-  - Runs M(kubernetes.core.k8s) once for all the given objects, so a role pays one module start for many objects.
-  - With O(state=present), server-side apply under one field manager, taking over conflicting fields.
-  - With O(state=absent), deletes the objects; a kind the cluster does not serve (its CRD is not installed) has nothing
-    to delete and is not an error.
-  - Shows one diff per changed object in diff mode (M(kubernetes.core.k8s) keeps them inside its result for a list);
-    a removed object's diff names it (kind, namespace and name), never its content.
-  - The connection comes from O(kubeconfig) and O(context), or the environment (E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG))
-    as for M(kubernetes.core.k8s). The module is in the action group C(aiplatform.obot.k8s) for C(module_defaults).
-  - Run tasks that hold Secrets with C(no_log), which also hides their diff.
+  - Applies the given objects in order, each with a server-side apply under one field manager that takes over conflicting
+    fields (O(state=present)), or deletes them (O(state=absent)). Stops at the first object the API server refuses and
+    names it.
+  - Runs in the controller's Ansible process, like an action plugin does, with the C(kubernetes) Python client, so one task
+    costs a few API requests per object, not a module start, a client import and an API discovery.
+  - An object is reported changed when the apply changed (or, in check mode, would change) anything but its status.
+  - A kind the cluster does not serve (its CRD is not installed) has nothing to delete and is not an error with
+    O(state=absent); an object already being deleted is not deleted again.
+  - Shows one diff per changed object in diff mode, without C(metadata.managedFields). A Secret's values are never shown
+    (each shows as C(VALUE_HIDDEN), marked C(old) and C(new) when it changes); a removed object's diff names it (apiVersion,
+    kind, namespace and name), never its content. Still run tasks that hold Secrets with C(no_log), as the task's
+    arguments hold their values.
+  - In check mode, objects in a namespace the same list creates are reported as to be created (a dry run cannot place
+    them in a namespace that does not exist yet).
+  - The connection comes from O(kubeconfig) and O(context), or else from the controller's environment
+    (E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), E(K8S_AUTH_CONTEXT), C(~/.kube/config), in-cluster). The module is in the
+    action group C(aiplatform.obot.k8s) for C(module_defaults).
 options:
   definition:
     description: The objects, each a complete Kubernetes object.
@@ -28,10 +36,17 @@ options:
     elements: dict
     required: true
   state:
-    description: Whether the objects should exist.
+    description: Whether the objects in O(definition) should exist.
     type: str
     choices: [present, absent]
     default: present
+  remove:
+    description:
+      - Objects to delete in the same task, after O(definition), as O(state=absent) would (the objects of features
+        switched off, say). Only their apiVersion, kind, name and namespace matter.
+    type: list
+    elements: dict
+    default: []
   field_manager:
     description: The server-side apply field manager.
     type: str
@@ -42,7 +57,7 @@ options:
     default: true
   kubeconfig:
     description:
-      - Path to a kubeconfig file, or a kubeconfig as a dict, passed to M(kubernetes.core.k8s).
+      - Path to a kubeconfig file (or several, separated by colons), or a kubeconfig as a dict.
     type: raw
   context:
     description: The kubeconfig context to use.
@@ -65,8 +80,9 @@ extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
 requirements:
-  - kubernetes.core
-  - kubernetes (Python)
+  - kubernetes (Python, on the controller)
+seealso:
+  - module: aiplatform.obot.k8s_read
 """
 
 EXAMPLES = r"""
@@ -81,11 +97,19 @@ EXAMPLES = r"""
       - apiVersion: monitoring.coreos.com/v1
         kind: ServiceMonitor
         metadata: {name: obot, namespace: ai-system}
+
+- name: Apply the server and remove its ServiceMonitor (monitoring switched off) in one task
+  aiplatform.obot.k8s_apply:
+    definition: "{{ lookup('ansible.builtin.template', 'server.yml.j2') | ansible.builtin.from_yaml_all | list }}"
+    remove:
+      - apiVersion: monitoring.coreos.com/v1
+        kind: ServiceMonitor
+        metadata: {name: obot, namespace: ai-system}
 """
 
 RETURN = r"""
 results:
-  description: One entry per object, in the order given.
+  description: One entry per object, in the order given (O(definition), then O(remove)).
   returned: always
   type: list
   elements: dict
@@ -97,4 +121,5 @@ results:
     changed:
       description: Whether the object changed (or would change, in check mode).
       type: bool
+      sample: false
 """

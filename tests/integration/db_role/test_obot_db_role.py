@@ -211,7 +211,7 @@ def test_verbose_diff_output_never_shows_the_password_or_a_dsn(namespace, run_ro
     generated_run = run_role({}, "-vvv", "--diff", json_output=False)
     stored = namespace.secret_value("obot-db-secret", "password")
     text = "\n".join(outputs + [generated_run.output])
-    assert "TASK [aiplatform.obot.obot_db : Apply the namespace, the database cluster and its companions]" in text
+    assert "TASK [aiplatform.obot.obot_db : Apply the namespace, the database cluster and its companions;" in text
     for secret in (password, password + "-changed", stored, BACKUPS_ON["obot_s3_secret_key"]):
         assert secret not in text
     assert "postgresql://" not in text and "postgres://" not in text

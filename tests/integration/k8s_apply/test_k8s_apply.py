@@ -4,6 +4,7 @@ server's strict field validation."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from pathlib import Path
 
@@ -180,3 +181,65 @@ def test_a_misspelled_field_in_a_custom_resource_fails_with_the_servers_message(
     assert "enablePodMonitorr" in failed["msg"]
     assert "field not declared in schema" in failed["msg"] or "unknown field" in failed["msg"], failed["msg"]
     assert not cluster.custom.list_namespaced_custom_object("postgresql.cnpg.io", "v1", ns, "clusters")["items"]
+
+
+def test_a_secret_diff_names_its_keys_never_its_values(run, cluster):
+    ns = cluster.name
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": ns},
+              "stringData": {"kept": "first-plain-value", "changed": "second-plain-value"}}
+    first = run([secret], "--diff", "-vvv", json_output=False)
+    assert first.returncode == 0, first.stdout[-3000:]
+    secret["stringData"]["changed"] = "third-plain-value"
+    second = run([secret], "--diff", "-vvv", json_output=False)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert diff_headers(second.stdout) == [f"Secret {ns}/s"]
+    assert '-        "changed": "VALUE_HIDDEN (old)",' in second.stdout, second.stdout[-3000:]
+    assert '+        "changed": "VALUE_HIDDEN (new)",' in second.stdout
+    assert '"kept": "VALUE_HIDDEN"' in second.stdout
+    for output in (first.stdout + first.stderr, second.stdout + second.stderr):
+        for value in ("first-plain-value", "second-plain-value", "third-plain-value"):
+            assert value not in output
+            assert base64.b64encode(value.encode()).decode() not in output
+
+
+READ_PLAYBOOK = """\
+- name: Exercise k8s_read
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Read
+      aiplatform.obot.k8s_read:
+        queries: "{{ read_queries }}"
+"""
+
+
+def test_read_answers_each_query_by_name_in_one_task(cluster, tmp_path, run):
+    ns = cluster.name
+    assert run([config_map(ns, "a", "1"), config_map(ns, "b", "2")])["changed"] is True
+    cluster.core.patch_namespaced_config_map("b", ns, {"metadata": {"labels": {"pick": "me"}}})
+    playbook = tmp_path / "read.yml"
+    playbook.write_text(READ_PLAYBOOK)
+    queries = {
+        "one": {"api_version": "v1", "kind": "ConfigMap", "namespace": ns, "name": "a"},
+        "missing": {"api_version": "v1", "kind": "ConfigMap", "namespace": ns, "name": "nope"},
+        "labelled": {"api_version": "v1", "kind": "ConfigMap", "namespace": ns, "label_selectors": ["pick=me"]},
+        "all": {"api_version": "v1", "kind": "ConfigMap", "namespace": ns},
+        "no_crd": {"api_version": "nothing.example.com/v1", "kind": "NoSuchKind", "namespace": ns, "name": "x"},
+        "no_kind": {"api_version": "v1", "kind": "NoSuchKind", "namespace": ns, "name": "x"},
+    }
+    for check in ((), ("--check",)):
+        result = run_playbook(playbook, *check, cwd=tmp_path, extra_vars={"read_queries": queries}, json_output=True).task_results()[0]
+        assert result["changed"] is False and not result.get("failed"), result
+        answers = result["results"]
+        assert [obj["data"] for obj in answers["one"]["resources"]] == [{"value": "1"}]
+        assert "managedFields" not in answers["one"]["resources"][0]["metadata"]
+        assert answers["missing"] == {"api_found": True, "resources": []}
+        assert [obj["metadata"]["name"] for obj in answers["labelled"]["resources"]] == ["b"]
+        assert answers["labelled"]["resources"][0]["kind"] == "ConfigMap"
+        assert {obj["metadata"]["name"] for obj in answers["all"]["resources"]} >= {"a", "b"}
+        assert answers["no_crd"] == {"api_found": False, "resources": []}
+        assert answers["no_kind"] == {"api_found": False, "resources": []}
+
+    bad = run_playbook(playbook, cwd=tmp_path, extra_vars={"read_queries": {"broken": {"kind": "ConfigMap"}}}, json_output=True)
+    failure = bad.task_results()[0]
+    assert failure.get("failed") is True and "queries.broken" in failure["msg"] and "api_version" in failure["msg"], failure

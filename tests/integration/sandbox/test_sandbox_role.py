@@ -15,7 +15,7 @@ from .conftest import ENCRYPTION_KEY
 
 pytestmark = pytest.mark.cluster
 
-APPLY = "Apply the MCP namespace, quota, limits, RBAC and network policy"
+APPLY = "Apply the MCP namespace, quota, limits, RBAC and network policy; remove the policy of a provider no longer chosen"
 EXPECTED = {
     "Namespace", "ResourceQuota mcp-servers-quota", "LimitRange mcp-servers-limits", "Role obot-mcp-manager",
     "RoleBinding obot-mcp-manager", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy mcp-servers",
