@@ -19,8 +19,10 @@ try:
     from kubernetes.client import ApiClient
 
     HAS_KUBERNETES = True
-except ImportError:  # pragma: no cover - reported when a client is made
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as import_error:  # pragma: no cover - reported when a client is made
     HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = import_error
 
 APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCH = "application/merge-patch+json"

@@ -246,12 +246,8 @@ rotated_at:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.aiplatform.obot.plugins.module_utils.cnpg_kube import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    KubeClient,
-    KubeError,
-)
+from ansible_collections.aiplatform.obot.plugins.module_utils.cnpg_kube import KubeClient
+from ansible_collections.aiplatform.obot.plugins.module_utils.kube import HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, KubeError
 from ansible_collections.aiplatform.obot.plugins.module_utils.cnpg_rotation import (
     DEFAULT_ALPHABET,
     Rotation,

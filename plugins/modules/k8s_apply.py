@@ -26,9 +26,8 @@ description:
     arguments hold their values.
   - In check mode, objects in a namespace the same list creates are reported as to be created (a dry run cannot place
     them in a namespace that does not exist yet).
-  - The connection comes from O(kubeconfig) and O(context), or else from the controller's environment
-    (E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), E(K8S_AUTH_CONTEXT), C(~/.kube/config), in-cluster). The module is in the
-    action group C(aiplatform.obot.k8s) for C(module_defaults).
+  - The connection comes from O(kubeconfig) and O(context), else from the controller's environment. The module is in
+    the action group C(aiplatform.obot.k8s) for C(module_defaults).
 options:
   definition:
     description: The objects, each a complete Kubernetes object.
@@ -55,32 +54,16 @@ options:
     description: Take over fields another manager owns.
     type: bool
     default: true
-  kubeconfig:
-    description:
-      - Path to a kubeconfig file (or several, separated by colons), or a kubeconfig as a dict.
-    type: raw
-  context:
-    description: The kubeconfig context to use.
-    type: str
 attributes:
   check_mode:
     support: full
     description: A server-side dry run.
   diff_mode:
     support: full
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
-requirements:
-  - kubernetes (Python, on the controller)
+  - aiplatform.obot.kube
 seealso:
   - module: aiplatform.obot.k8s_read
 """

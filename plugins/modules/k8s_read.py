@@ -20,9 +20,8 @@ description:
     error, so the query doubles as a check that an API is there.
   - C(metadata.managedFields) is left out of the objects unless O(managed_fields=true). Run tasks that read Secrets
     with C(no_log).
-  - The connection comes from O(kubeconfig) and O(context), or else from the controller's environment
-    (E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), E(K8S_AUTH_CONTEXT), C(~/.kube/config), in-cluster). The module is in the
-    action group C(aiplatform.obot.k8s) for C(module_defaults).
+  - The connection comes from O(kubeconfig) and O(context), else from the controller's environment. The module is in
+    the action group C(aiplatform.obot.k8s) for C(module_defaults).
 options:
   queries:
     description:
@@ -37,32 +36,16 @@ options:
       - Keep C(metadata.managedFields) in the objects (they are large, and few tasks need them).
     type: bool
     default: false
-  kubeconfig:
-    description:
-      - Path to a kubeconfig file (or several, separated by colons), or a kubeconfig as a dict.
-    type: raw
-  context:
-    description: The kubeconfig context to use.
-    type: str
 attributes:
   check_mode:
     support: full
     description: Reads the same in check mode.
   diff_mode:
     support: none
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
-requirements:
-  - kubernetes (Python, on the controller)
+  - aiplatform.obot.kube
 seealso:
   - module: aiplatform.obot.k8s_apply
 """

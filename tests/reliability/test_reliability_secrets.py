@@ -19,7 +19,8 @@ from testbed.secret_leaks import secret_leaks
 
 def test_vvvv_diff_converge_prints_no_secret(reference, sops_secrets):
     output = reference["run"].output
-    assert "PLAY RECAP" in output and "ESTABLISH LOCAL CONNECTION" in output, "not the output of a verbose run"
+    assert "PLAY RECAP" in output and "task path:" in output, "not the output of a verbose run"
+    assert "--- before" in output and "+++ after" in output, "no diff shown"
     assert not secret_leaks(output, sops_secrets)
 
 
