@@ -12,6 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.aiplatform.obot.plugins.module_utils.kube import KubeError, connect
+from ansible_collections.aiplatform.obot.plugins.plugin_utils import preload  # noqa: F401 pylint: disable=unused-import
 
 CONNECTION_SPEC = {
     "kubeconfig": {"type": "raw"},

@@ -41,7 +41,7 @@ def test_site_play_shape():
     # dependency of each included role); its tasks carry the always tag themselves.
     assert play["roles"] == [{"role": "aiplatform.obot.obot"}]
     with open(os.path.join(ROOT, "roles", "obot", "tasks", "main.yml"), encoding="utf-8") as handle:
-        assert [block["tags"] for block in yaml.safe_load(handle)] == [["always"]]
+        assert [task["tags"] for task in yaml.safe_load(handle)] == [["always"]]
     tasks = play["tasks"]
     assert [t["ansible.builtin.include_role"]["name"] for t in tasks] == [role for role, _tag, _flag in ORDER]
     for task, (role, tag, flag) in zip(tasks, ORDER):
