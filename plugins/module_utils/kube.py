@@ -5,14 +5,18 @@
 objects as plain dicts over the REST API.
 
 The connection (kubeconfig, context, in-cluster) comes from the ``kubernetes`` package. Discovery
-asks only for the group-versions in use, one request each, remembered for the life of the client:
-there is no discovery cache file to go stale when a CRD is installed. Error messages carry the
-API server's status and message, never a request body (which may hold Secret data)."""
+asks only for the group-versions in use, one request each. With a ``cache_dir`` (the controller's
+temporary directory of one ansible-playbook run) the answers are shared by the run's tasks; a
+kind not found in a cached answer is asked for again, so a CRD installed meanwhile is seen.
+Error messages carry the API server's status and message, never a request body (which may hold
+Secret data)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 
 try:
     from kubernetes import config as kube_config
@@ -34,9 +38,10 @@ class KubeError(Exception):
     """A Kubernetes request failed, or the client could not be configured."""
 
 
-def connect(kubeconfig=None, context=None):
+def connect(kubeconfig=None, context=None, cache_dir=None):
     """A client for the cluster of ``kubeconfig`` (a path or a dict) and ``context``; without
-    them, K8S_AUTH_KUBECONFIG / K8S_AUTH_CONTEXT, KUBECONFIG, ~/.kube/config, or in-cluster."""
+    them, K8S_AUTH_KUBECONFIG / K8S_AUTH_CONTEXT, KUBECONFIG, ~/.kube/config, or in-cluster.
+    ``cache_dir``: where to share discovery answers (see the module's description)."""
     if not HAS_KUBERNETES:
         raise KubeError("the Python package kubernetes is required on the controller: pip install kubernetes")
     kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or os.environ.get("KUBECONFIG")
@@ -52,7 +57,7 @@ def connect(kubeconfig=None, context=None):
     except Exception as exc:  # pylint: disable=broad-exception-caught
         where = "kubeconfig given as a dict" if isinstance(kubeconfig, dict) else "kubeconfig %s" % (kubeconfig or "~/.kube/config")
         raise KubeError("cannot load the Kubernetes connection settings (%s, context %s): %s" % (where, context or "current", exc)) from None
-    return Kube(api_client)
+    return Kube(api_client, cache_dir)
 
 
 def label(obj):
@@ -67,9 +72,20 @@ def label(obj):
 class Kube:
     """Plain-dict access to one cluster."""
 
-    def __init__(self, api_client):
+    def __init__(self, api_client, cache_dir=None):
         self.api_client = api_client
         self._group_versions = {}
+        self._cache_file = None
+        self._cached = set()  # group-versions known from the cache file, not yet asked for
+        if cache_dir and api_client is not None:
+            self._cache_file = os.path.join(cache_dir, "aiplatform-obot-discovery-%s.json" % hashlib.sha256(self.server.encode()).hexdigest()[:16])
+            try:
+                with open(self._cache_file) as handle:
+                    cached = json.load(handle)
+                self._group_versions = {gv: {kind: tuple(entry) for kind, entry in kinds.items()} for gv, kinds in cached.items()}
+                self._cached = set(self._group_versions)
+            except (OSError, ValueError, AttributeError):
+                pass
 
     @property
     def server(self):
@@ -78,15 +94,32 @@ class Kube:
     def resource(self, api_version, kind):
         """``(collection path prefix, plural, namespaced)`` of a kind, or None when the cluster
         does not serve it (its CRD is not installed, say)."""
-        if api_version not in self._group_versions:
-            prefix = "/api/v1" if api_version == "v1" else "/apis/%s" % api_version
-            listing = self._request("GET", prefix)
-            kinds = {}
-            for entry in (listing or {}).get("resources", []):
-                if "/" not in entry["name"]:  # not a subresource such as pods/log
-                    kinds[entry["kind"]] = (prefix, entry["name"], entry["namespaced"])
-            self._group_versions[api_version] = kinds
+        stale = api_version in self._cached and kind not in self._group_versions[api_version]
+        if api_version not in self._group_versions or stale:
+            self._discover(api_version)
         return self._group_versions[api_version].get(kind)
+
+    def _discover(self, api_version):
+        prefix = "/api/v1" if api_version == "v1" else "/apis/%s" % api_version
+        listing = self._request("GET", prefix)
+        kinds = {}
+        for entry in (listing or {}).get("resources", []):
+            if "/" not in entry["name"]:  # not a subresource such as pods/log
+                kinds[entry["kind"]] = (prefix, entry["name"], entry["namespaced"])
+        self._group_versions[api_version] = kinds
+        self._cached.discard(api_version)
+        if self._cache_file and kinds:  # a group-version not served is asked for again next time
+            self._save_cache()
+
+    def _save_cache(self):
+        """Write the answers so far (atomically: tasks of other hosts may read meanwhile)."""
+        try:
+            handle, path = tempfile.mkstemp(dir=os.path.dirname(self._cache_file))
+            with os.fdopen(handle, "w") as out:
+                json.dump({gv: kinds for gv, kinds in self._group_versions.items() if kinds}, out)
+            os.replace(path, self._cache_file)
+        except OSError:
+            pass  # only a cache
 
     def path(self, api_version, kind, namespace=None, name=None):
         """The REST path of an object (with ``name``) or a collection; KubeError for a kind the

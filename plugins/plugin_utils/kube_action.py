@@ -8,6 +8,7 @@ message."""
 
 from __future__ import annotations
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
@@ -34,7 +35,8 @@ class KubeAction(ActionBase):
             raise AnsibleActionFail("%s: %s" % (self._task.action, "; ".join(validation.error_messages)))
         args = validation.validated_parameters
         try:
-            result.update(self.act(connect(args["kubeconfig"], args["context"]), args))
+            # The run's own temporary directory: discovery answers shared by its tasks, gone after it.
+            result.update(self.act(connect(args["kubeconfig"], args["context"], cache_dir=C.DEFAULT_LOCAL_TMP), args))
         except KubeError as exc:
             result.update(failed=True, msg=str(exc))
         return result

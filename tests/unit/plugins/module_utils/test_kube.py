@@ -4,6 +4,8 @@ local control plane in tests/integration/k8s_apply)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.aiplatform.obot.plugins.module_utils import kube
@@ -39,23 +41,36 @@ def test_a_kubeconfig_dict_is_accepted_and_its_context_checked():
 class Discovered(kube.Kube):
     """A client whose discovery answers are given."""
 
-    def __init__(self, kinds):
-        super().__init__(api_client=None)
+    def __init__(self, kinds, cache_dir=None):
         self.asked = []
         self.kinds = kinds
+        super().__init__(SimpleNamespace(configuration=SimpleNamespace(host="https://127.0.0.1:6443")), cache_dir)
 
     def _request(self, method, path, query=None, body=None, content_type="application/json"):
         self.asked.append((method, path))
         return self.kinds.get(path)
 
 
-def discovered():
-    return Discovered({
+def discovered(cache_dir=None):
+    return Discovered(cache_dir=cache_dir, kinds={
         "/api/v1": {"resources": [{"name": "secrets", "kind": "Secret", "namespaced": True},
                                   {"name": "namespaces", "kind": "Namespace", "namespaced": False},
                                   {"name": "namespaces/status", "kind": "Namespace", "namespaced": False}]},
         "/apis/apps/v1": {"resources": [{"name": "deployments", "kind": "Deployment", "namespaced": True}]},
     })
+
+
+def test_the_tasks_of_a_run_share_discovery_through_the_cache_dir(tmp_path):
+    first = discovered(tmp_path)
+    assert first.resource("v1", "Secret") and first.resource("apps/v1", "Deployment")
+    assert first.resource("cilium.io/v2", "CiliumNetworkPolicy") is None
+    second = discovered(tmp_path)
+    assert second.path("apps/v1", "Deployment", "ns", "d") == "/apis/apps/v1/namespaces/ns/deployments/d"
+    assert second.asked == [], "a cached group-version is not asked for again"
+    # A group-version not served was not cached; a kind missing from a cached answer is asked for once.
+    assert second.resource("cilium.io/v2", "CiliumNetworkPolicy") is None
+    assert second.resource("v1", "NoSuchKind") is None and second.resource("v1", "NoSuchKind") is None
+    assert second.asked == [("GET", "/apis/cilium.io/v2"), ("GET", "/api/v1")]
 
 
 def test_paths_follow_discovery_asked_once_per_group_version():
