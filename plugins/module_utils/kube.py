@@ -77,7 +77,7 @@ class Kube:
         self._group_versions = {}
         self._cache_file = None
         self._cached = set()  # group-versions known from the cache file, not yet asked for
-        if cache_dir and api_client is not None:
+        if cache_dir:
             self._cache_file = os.path.join(cache_dir, "aiplatform-obot-discovery-%s.json" % hashlib.sha256(self.server.encode()).hexdigest()[:16])
             try:
                 with open(self._cache_file) as handle:
