@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    """Connection options and attributes of the in-controller Kubernetes modules (k8s_apply, k8s_read)."""
+    """Connection options of the in-controller Kubernetes modules (k8s_apply, k8s_read)."""
 
     DOCUMENTATION = r'''
 options:
@@ -20,15 +20,6 @@ options:
     description:
       - The kubeconfig context to use; without it, E(K8S_AUTH_CONTEXT) or the current context.
     type: str
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
 requirements:
   - kubernetes (Python, on the controller)
 '''

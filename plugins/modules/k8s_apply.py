@@ -63,6 +63,7 @@ attributes:
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
+  - aiplatform.obot.controller
   - aiplatform.obot.kube
 seealso:
   - module: aiplatform.obot.k8s_read

@@ -45,6 +45,7 @@ attributes:
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
+  - aiplatform.obot.controller
   - aiplatform.obot.kube
 seealso:
   - module: aiplatform.obot.k8s_apply

@@ -28,17 +28,10 @@ attributes:
     support: full
   diff_mode:
     support: none
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.flow
+  - aiplatform.obot.controller
 seealso:
   - plugin: aiplatform.obot.settings_problems
     plugin_type: filter
