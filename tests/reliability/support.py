@@ -46,6 +46,16 @@ def converge(plane, names: dict, *flags, extra: dict | None = None, kubeconfig=N
         os.unlink(handle.name)
 
 
+def failure_of(run: harness.Run, what: str) -> str:
+    """The ERROR and fatal lines of a converge that must have failed cleanly (no Python
+    traceback) because ``what`` went away; printed, so the test log shows what the user sees."""
+    assert run.returncode != 0, f"the converge succeeded although {what} was gone"
+    assert "Traceback (most recent call last)" not in run.output, run.output[-6000:]
+    failure = "\n".join(line for line in run.output.splitlines() if "ERROR" in line or "fatal:" in line)
+    print(f"\nwhat the user sees when {what} goes away:\n{failure}")
+    return failure
+
+
 def stack_objects(plane, names: dict) -> dict:
     """{(kind, namespace placeholder, name placeholder): count} of the objects in the stack's
     namespaces (and cluster-scoped ones named after them) that nobody owns, i.e. what the roles
